@@ -1,0 +1,8 @@
+from django.urls import path
+
+from chat.api.views import PublicChatStartApi, PublicTopicListApi
+
+urlpatterns = [
+    path("public/chats/", PublicChatStartApi.as_view(), name="public-chat-start"),
+    path("public/topics/", PublicTopicListApi.as_view(), name="public-topic-list"),
+]

@@ -1,0 +1,82 @@
+"""The public chat API: what the widget (or any outside client) uses to open a chat."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from chat import services
+from chat.api.serializers import (
+    ErrorOutput,
+    PublicChatStartInput,
+    PublicChatStartOutput,
+    TopicOutput,
+)
+from chat.tokens import customer_token_make
+from helpdesk.selectors import topic_get_active, topic_list_active
+
+
+def customer_ws_url(request: Request, token: str) -> str:
+    scheme = "wss" if request.is_secure() else "ws"
+    return f"{scheme}://{request.get_host()}/ws/chat/{token}/"
+
+
+class _PublicApi(APIView):
+    # Anonymous by design: no session, hence no CSRF exposure; the token is the credential.
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+
+
+class PublicChatStartApi(_PublicApi):
+    throttle_scope = "public_chat_start"
+
+    @extend_schema(
+        request=PublicChatStartInput,
+        responses={201: PublicChatStartOutput, 400: ErrorOutput, 429: ErrorOutput},
+        summary="Open a chat as a customer",
+    )
+    def post(self, request: Request) -> Response:
+        data = PublicChatStartInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        topic = topic_get_active(slug=data.validated_data["topic"])
+        if topic is None:
+            return Response(
+                {
+                    "code": "invalid",
+                    "detail": "The request has invalid fields.",
+                    "errors": {"topic": ["No such topic."]},
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        chat = services.chat_start(
+            topic=topic,
+            name=data.validated_data["name"],
+            email=data.validated_data["email"],
+            first_message=data.validated_data["message"],
+            consent_transcript=data.validated_data["consent_transcript"],
+            consent_marketing=data.validated_data["consent_marketing"],
+        )
+        token = customer_token_make(chat_id=chat.pk, customer_key=chat.customer_key)
+        output = PublicChatStartOutput(
+            {
+                "id": chat.pk,
+                "token": token,
+                "ws_url": customer_ws_url(request, token),
+                "status": chat.status,
+            }
+        )
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+
+class PublicTopicListApi(_PublicApi):
+    throttle_scope = "public_read"
+
+    @extend_schema(responses={200: TopicOutput(many=True)}, summary="Topics a customer can pick")
+    def get(self, request: Request) -> Response:
+        return Response(TopicOutput(topic_list_active(), many=True).data)

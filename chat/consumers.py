@@ -1,0 +1,256 @@
+"""Websocket consumers: authenticate, validate frames, call one service, forward frames.
+
+No business rule lives here. Each inbound frame costs at most one `database_sync_to_async`
+hop. Close codes and error codes are documented in docs/protocol.md.
+"""
+
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from chat import events, protocol, selectors, services
+from chat.errors import ChatNotFound
+from chat.flood import FloodGuard
+from chat.protocol import ClientFrame, MessageFrame, ResumeFrame, Role
+from chat.services import Participant
+from chat.tokens import customer_token_read
+from helpdesk.errors import DomainError
+from helpdesk.roles import is_agent
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4001
+CLOSE_FORBIDDEN = 4003
+CLOSE_NO_ROUTE = 4004
+CLOSE_FLOODING = 4008
+
+
+class _FrameConsumer(AsyncJsonWebsocketConsumer):
+    """Shared frame handling: size, rate, JSON and schema checks, error frames."""
+
+    role: Role
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        self.flood = FloodGuard(
+            rate_per_second=settings.HELPDESK_WS_RATE_PER_SECOND,
+            burst=settings.HELPDESK_WS_RATE_BURST,
+            abuse_rejections=settings.HELPDESK_WS_ABUSE_REJECTIONS,
+        )
+        await super().websocket_connect(message)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self.send_error("invalid_frame", "Frames must be JSON text, not binary.")
+            return
+        if len(text_data) > protocol.MAX_FRAME_BYTES or (
+            len(text_data) * 4 > protocol.MAX_FRAME_BYTES
+            and len(text_data.encode()) > protocol.MAX_FRAME_BYTES
+        ):
+            await self.send_error("frame_too_large", "Frames are limited to 64 KiB.")
+            return
+        if not self.flood.allow():
+            if self.flood.abusive():
+                await self.close(code=CLOSE_FLOODING)
+                return
+            await self.send_error("rate_limited", "Too many frames; slow down.")
+            return
+        try:
+            data = json.loads(text_data)
+        except (ValueError, RecursionError):
+            await self.send_error("invalid_json", "The frame is not valid JSON.")
+            return
+        frame: ClientFrame | None = None
+        try:
+            frame = protocol.parse_client_frame(data, role=self.role)
+            await self.handle_frame(frame)
+        except DomainError as exc:
+            await self.send_error(
+                exc.code,
+                exc.detail,
+                chat=frame.chat if frame else None,
+                client_msg_id=frame.client_msg_id if isinstance(frame, MessageFrame) else None,
+            )
+        except Exception:
+            # The socket stays usable; the client learns something went wrong on our side.
+            logger.exception("frame handling failed")
+            await self.send_error("internal_error", "Something went wrong; please retry.")
+
+    async def handle_frame(self, frame: ClientFrame) -> None:
+        raise NotImplementedError
+
+    async def send_error(
+        self, code: str, detail: str, *, chat: int | None = None, client_msg_id: str | None = None
+    ) -> None:
+        await self.send_json(
+            protocol.error_frame(code=code, detail=detail, chat=chat, client_msg_id=client_msg_id)
+        )
+
+    async def refuse(self, *, code: str, detail: str, close_code: int) -> None:
+        """Accept only to say why, then close with a documented code."""
+        await self.accept()
+        await self.send_error(code, detail)
+        await self.close(code=close_code)
+
+    async def frame_send(self, event: dict[str, Any]) -> None:
+        """A frame published by a service (chat.events) for this socket's groups."""
+        await self.send_json(event["frame"])
+
+    async def send_typing(
+        self, groups: list[str], *, chat_id: int, kind: str, name: str | None
+    ) -> None:
+        frame = protocol.typing_frame(chat_id=chat_id, kind=kind, name=name)
+        for group in groups:
+            await self.channel_layer.group_send(group, {"type": events.FRAME_EVENT, "frame": frame})
+
+    async def send_resume(self, frames: list[dict[str, Any]], *, chat_id: int, more: bool) -> None:
+        for frame in frames:
+            await self.send_json(frame)
+        last_seq = frames[-1]["seq"] if frames else None
+        await self.send_json(protocol.resumed_frame(chat_id=chat_id, last_seq=last_seq, more=more))
+
+
+class CustomerChatConsumer(_FrameConsumer):
+    """The customer's socket: one chat, opened by the token in the URL and nothing else."""
+
+    role: Role = "customer"
+    chat_id: int | None = None
+
+    async def connect(self) -> None:
+        token = self.scope["url_route"]["kwargs"]["token"]
+        claim = customer_token_read(token)
+        if claim is None:
+            await self.refuse(
+                code="invalid_token",
+                detail="This chat link is not valid.",
+                close_code=CLOSE_UNAUTHENTICATED,
+            )
+            return
+        # Join before reading the state, so no change can fall between the two.
+        group = events.customer_group(claim.chat_id)
+        await self.channel_layer.group_add(group, self.channel_name)
+        chat = await database_sync_to_async(selectors.chat_get_by_customer_token)(token=token)
+        if chat is None:
+            await self.channel_layer.group_discard(group, self.channel_name)
+            await self.refuse(
+                code="invalid_token",
+                detail="This chat link is not valid.",
+                close_code=CLOSE_UNAUTHENTICATED,
+            )
+            return
+        self.chat_id = chat.pk
+        await self.accept()
+        await self.send_json(protocol.chat_frame_for_customer(chat))
+
+    async def disconnect(self, code: int) -> None:
+        if self.chat_id is not None:
+            await self.channel_layer.group_discard(
+                events.customer_group(self.chat_id), self.channel_name
+            )
+
+    async def handle_frame(self, frame: ClientFrame) -> None:
+        if frame.type == "ping":
+            await self.send_json(protocol.pong_frame())
+            return
+        if frame.chat is not None and frame.chat != self.chat_id:
+            raise ChatNotFound()
+        chat_id = self.chat_id
+        assert chat_id is not None  # noqa: S101  (frames only arrive after a successful connect)
+        customer = Participant.customer()
+        if isinstance(frame, MessageFrame):
+            result = await database_sync_to_async(services.message_post)(
+                chat_id=chat_id,
+                sender=customer,
+                body=frame.body,
+                client_msg_id=frame.client_msg_id,
+            )
+            await self.send_json(protocol.ack_frame(result.message))
+        elif isinstance(frame, ResumeFrame):
+            frames, more = await database_sync_to_async(selectors.message_frames_for_customer)(
+                chat_id=chat_id, after_seq=frame.after_seq
+            )
+            await self.send_resume(frames, chat_id=chat_id, more=more)
+        elif frame.type == "typing":
+            groups = await database_sync_to_async(services.typing_audience)(
+                chat_id=chat_id, sender=customer
+            )
+            await self.send_typing(groups, chat_id=chat_id, kind="customer", name=None)
+        elif frame.type == "close":
+            await database_sync_to_async(services.chat_close)(chat_id=chat_id, by=customer)
+
+
+class ConsoleConsumer(_FrameConsumer):
+    """An agent's console: one socket for all of their chats and the queue."""
+
+    role: Role = "agent"
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.refuse(
+                code="unauthenticated",
+                detail="Log in to use the console.",
+                close_code=CLOSE_UNAUTHENTICATED,
+            )
+            return
+        if not await database_sync_to_async(is_agent)(user):
+            await self.refuse(
+                code="forbidden",
+                detail="Only agents can use the console.",
+                close_code=CLOSE_FORBIDDEN,
+            )
+            return
+        self.user = user
+        self.groups_joined = [events.agent_group(user.pk), events.QUEUE_GROUP]
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        chats = await database_sync_to_async(selectors.console_chat_frames)(agent=user)
+        await self.send_json(protocol.chats_frame(chats, server_time=timezone.now()))
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def handle_frame(self, frame: ClientFrame) -> None:
+        if frame.type == "ping":
+            await self.send_json(protocol.pong_frame())
+            return
+        chat_id = frame.chat
+        assert chat_id is not None  # noqa: S101  (the protocol requires `chat` from agents)
+        agent = Participant.agent(self.user)
+        if isinstance(frame, MessageFrame):
+            result = await database_sync_to_async(services.message_post)(
+                chat_id=chat_id, sender=agent, body=frame.body, client_msg_id=frame.client_msg_id
+            )
+            await self.send_json(protocol.ack_frame(result.message))
+        elif isinstance(frame, ResumeFrame):
+            frames, more = await database_sync_to_async(selectors.message_frames_for_agent)(
+                chat_id=chat_id, agent=self.user, after_seq=frame.after_seq
+            )
+            await self.send_resume(frames, chat_id=chat_id, more=more)
+        elif frame.type == "typing":
+            groups = await database_sync_to_async(services.typing_audience)(
+                chat_id=chat_id, sender=agent
+            )
+            name = protocol.staff_display_name(self.user)
+            await self.send_typing(groups, chat_id=chat_id, kind="agent", name=name)
+        elif frame.type == "take":
+            await database_sync_to_async(services.chat_assign)(
+                chat_id=chat_id, agent=self.user, assigned_by=self.user
+            )
+        elif frame.type == "close":
+            await database_sync_to_async(services.chat_close)(chat_id=chat_id, by=agent)
+
+
+class NoRouteConsumer(AsyncJsonWebsocketConsumer):
+    """Any other websocket path: say so with a close code instead of dropping the connection."""
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self.send_json(protocol.error_frame(code="not_found", detail="No such endpoint."))
+        await self.close(code=CLOSE_NO_ROUTE)

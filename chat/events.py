@@ -1,0 +1,71 @@
+"""Domain events of the live chat, and their realtime publication.
+
+Two kinds of consequence follow a committed state change:
+- a frame published to an explicitly chosen audience of sockets (channel-layer groups), and
+- a domain signal that feature apps (routing, transcripts, ...) subscribe to in their ready().
+
+Both are scheduled with `transaction.on_commit`: nothing is published for a rolled-back change.
+The channel layer is only a doorbell; a frame lost on the way is healed by the client's
+`resume` from its last sequence number.
+"""
+
+import json
+import logging
+from functools import partial
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.dispatch import Signal
+
+logger = logging.getLogger(__name__)
+
+# Signals, each sent after commit with `chat_id` (and `message_id` for message_posted).
+chat_queued = Signal()
+chat_assigned = Signal()
+message_posted = Signal()
+chat_closed = Signal()
+
+# The channel-layer event type every consumer forwards as is (`frame.send` -> frame_send).
+FRAME_EVENT = "frame.send"
+QUEUE_GROUP = "queue"
+
+
+def customer_group(chat_id: int) -> str:
+    """The customer's sockets of one chat. Only what the customer may read goes here."""
+    return f"chat.{chat_id}"
+
+
+def agent_group(user_id: int) -> str:
+    """Every console socket (every tab) of one agent."""
+    return f"agent.{user_id}"
+
+
+def publish_on_commit(*, groups: list[str], frame: dict[str, Any]) -> None:
+    # Serialise now so an unserialisable payload fails at the line that built it, not later
+    # in a callback far from the cause.
+    json.dumps(frame)
+    transaction.on_commit(partial(publish_now, groups=list(groups), frame=frame))
+
+
+def send_on_commit(signal: Signal, **kwargs: Any) -> None:
+    transaction.on_commit(partial(signal.send, sender=signal, **kwargs))
+
+
+def publish_now(*, groups: list[str], frame: dict[str, Any]) -> None:
+    """Ring the doorbell; a failure here never undoes the stored change."""
+    try:
+        async_to_sync(_group_send_all)(groups, frame)
+    except Exception:
+        # The data is committed; clients heal with `resume`. Log and carry on.
+        logger.exception("could not publish %s to %s", frame.get("type"), groups)
+
+
+async def _group_send_all(groups: list[str], frame: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    event = {"type": FRAME_EVENT, "frame": frame}
+    for group in groups:
+        await layer.group_send(group, event)

@@ -1,0 +1,144 @@
+"""Chats and their messages: the live chat core."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from chat.states import ChatStatus
+
+MESSAGE_MAX_LENGTH = 4000
+CLIENT_MSG_ID_MAX_LENGTH = 64
+
+
+def _new_customer_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Chat(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = ChatStatus.QUEUED, "Queued"
+        ACTIVE = ChatStatus.ACTIVE, "Active"
+        CLOSED = ChatStatus.CLOSED, "Closed"
+
+    class ClosedBy(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        AGENT = "agent", "Agent"
+        SYSTEM = "system", "System"
+
+    topic = models.ForeignKey("helpdesk.Topic", on_delete=models.PROTECT, related_name="chats")
+    customer = models.ForeignKey(
+        "helpdesk.Customer", on_delete=models.PROTECT, related_name="chats"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="chats",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # Half of the customer's token: rotating it revokes every token handed out for this chat.
+    customer_key = models.CharField(max_length=64, default=_new_customer_key, editable=False)
+    # The highest sequence number handed out; bumped under the chat's row lock.
+    last_seq = models.PositiveIntegerField(default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    first_agent_response_at = models.DateTimeField(null=True, blank=True)
+    last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    # Since when the customer has been waiting for an answer (None while they are answered).
+    # Stored rather than derived so the console can sort by it with an index.
+    awaiting_reply_since = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.CharField(max_length=16, choices=ClosedBy.choices, blank=True)
+    closed_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "awaiting_reply_since"], name="chat_status_wait_idx"),
+            models.Index(fields=["agent", "status"], name="chat_agent_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="active") | Q(agent__isnull=False),
+                name="chat_active_has_agent",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_at__isnull=False),
+                name="chat_closed_has_closed_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Chat #{self.pk} ({self.status})"
+
+
+class Message(models.Model):
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        AGENT = "agent", "Agent"
+        SYSTEM = "system", "System"
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    body = models.TextField(max_length=MESSAGE_MAX_LENGTH)
+    client_msg_id = models.CharField(max_length=CLIENT_MSG_ID_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["chat", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "seq"], name="message_unique_seq"),
+            # Idempotency: a resent message finds the one stored before.
+            models.UniqueConstraint(
+                fields=["chat", "kind", "client_msg_id"],
+                condition=~Q(client_msg_id=""),
+                name="message_unique_client_msg_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} in chat {self.chat_id}"
+
+
+class ChatEvent(models.Model):
+    """The chat's timeline (queued, assigned, closed, ...): supervisors and metrics read it."""
+
+    class Kind(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        ASSIGNED = "assigned", "Assigned"
+        CLOSED = "closed", "Closed"
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["chat", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of chat {self.chat_id}"

@@ -1,0 +1,200 @@
+"""The wire format: the one place that knows what frames look like (docs/protocol.md).
+
+Client frames are parsed into small typed objects (or a ProtocolError with a code); server
+frames are built by the `*_frame` functions, from models or from rows shaped by selectors.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from chat.models import CLIENT_MSG_ID_MAX_LENGTH, Chat, Message
+from helpdesk.errors import DomainError
+
+# Frames larger than this are answered with `frame_too_large` and not parsed. daphne closes
+# the socket (1009) at twice this, so a client cannot make the server buffer megabytes.
+MAX_FRAME_BYTES = 65536
+PREVIEW_LENGTH = 140
+
+Role = Literal["customer", "agent"]
+
+_CLIENT_MSG_ID = re.compile(rf"^[A-Za-z0-9_.:\-]{{1,{CLIENT_MSG_ID_MAX_LENGTH}}}$")
+_TYPES: dict[Role, frozenset[str]] = {
+    "customer": frozenset({"message", "typing", "resume", "close", "ping"}),
+    "agent": frozenset({"message", "typing", "resume", "take", "close", "ping"}),
+}
+_ALL_TYPES = frozenset().union(*_TYPES.values())
+
+
+class ProtocolError(DomainError):
+    def __init__(self, code: str, detail: str) -> None:
+        self.code = code
+        super().__init__(detail)
+
+
+# --- Client -> server ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientFrame:
+    type: str
+    chat: int | None = None
+
+
+@dataclass(frozen=True)
+class MessageFrame(ClientFrame):
+    body: str = ""
+    client_msg_id: str = ""
+
+
+@dataclass(frozen=True)
+class ResumeFrame(ClientFrame):
+    after_seq: int = 0
+
+
+def _int_field(data: dict[str, Any], name: str, *, minimum: int) -> int:
+    value = data.get(name)
+    # bool is an int in Python, never on our wire.
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ProtocolError("invalid_frame", f"'{name}' must be an integer >= {minimum}.")
+    return value
+
+
+def parse_client_frame(data: Any, *, role: Role) -> ClientFrame:
+    if not isinstance(data, dict):
+        raise ProtocolError("invalid_frame", "A frame must be a JSON object.")
+    frame_type = data.get("type")
+    if not isinstance(frame_type, str):
+        raise ProtocolError("invalid_frame", "A frame needs a string 'type'.")
+    if frame_type not in _TYPES[role]:
+        if frame_type in _ALL_TYPES:
+            raise ProtocolError("forbidden", f"'{frame_type}' frames are not allowed here.")
+        raise ProtocolError("unknown_type", "Unknown frame type.")
+    if frame_type == "ping":
+        return ClientFrame(type="ping")
+
+    # Customers may omit `chat` (the token implies it); if given it must be theirs.
+    needs_chat = role == "agent" or "chat" in data
+    chat = _int_field(data, "chat", minimum=1) if needs_chat else None
+
+    if frame_type == "message":
+        body = data.get("body")
+        if not isinstance(body, str):
+            raise ProtocolError("invalid_frame", "'body' must be a string.")
+        client_msg_id = data.get("client_msg_id")
+        if not isinstance(client_msg_id, str) or not _CLIENT_MSG_ID.match(client_msg_id):
+            raise ProtocolError(
+                "invalid_frame",
+                "'client_msg_id' must be 1-64 characters of letters, digits, '-', '_', '.', ':'.",
+            )
+        return MessageFrame(type="message", chat=chat, body=body, client_msg_id=client_msg_id)
+    if frame_type == "resume":
+        after_seq = _int_field(data, "after_seq", minimum=0)
+        return ResumeFrame(type="resume", chat=chat, after_seq=after_seq)
+    return ClientFrame(type=frame_type, chat=chat)
+
+
+# --- Server -> client ------------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def author_name(message: Message, *, customer_name: str) -> str | None:
+    """What the other side sees as the author; the caller passes what it has already loaded."""
+    if message.kind == Message.Kind.CUSTOMER:
+        return customer_name
+    if message.kind == Message.Kind.AGENT and message.author is not None:
+        return staff_display_name(message.author)
+    return None
+
+
+def staff_display_name(user: Any) -> str:
+    """Customers see an agent's first name only."""
+    return user.first_name or user.get_username()
+
+
+def message_frame(message: Message, *, customer_name: str) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "chat": message.chat_id,
+        "seq": message.seq,
+        "kind": message.kind,
+        "body": message.body,
+        "author": author_name(message, customer_name=customer_name),
+        "created_at": _iso(message.created_at),
+        "client_msg_id": message.client_msg_id or None,
+    }
+
+
+def ack_frame(message: Message) -> dict[str, Any]:
+    return {
+        "type": "ack",
+        "chat": message.chat_id,
+        "client_msg_id": message.client_msg_id,
+        "seq": message.seq,
+    }
+
+
+def chat_frame_for_customer(chat: Chat) -> dict[str, Any]:
+    return {
+        "type": "chat",
+        "id": chat.pk,
+        "status": chat.status,
+        "topic": {"slug": chat.topic.slug, "name": chat.topic.name},
+        "agent": {"name": staff_display_name(chat.agent)} if chat.agent else None,
+        "customer": {"name": chat.customer.name},
+        "last_seq": chat.last_seq,
+        "closed_by": chat.closed_by or None,
+    }
+
+
+def chat_frame_for_staff(chat: Chat, *, preview: str | None) -> dict[str, Any]:
+    """`preview` is the last customer message, cut to PREVIEW_LENGTH by the caller's query."""
+    return {
+        "type": "chat",
+        "id": chat.pk,
+        "status": chat.status,
+        "topic": {"slug": chat.topic.slug, "name": chat.topic.name},
+        "customer": {"name": chat.customer.name, "email": chat.customer.email or None},
+        "agent": (
+            {"id": chat.agent.pk, "name": staff_display_name(chat.agent)} if chat.agent else None
+        ),
+        "last_seq": chat.last_seq,
+        "created_at": _iso(chat.created_at),
+        "assigned_at": _iso(chat.assigned_at),
+        "awaiting_reply_since": _iso(chat.awaiting_reply_since),
+        "last_customer_message_at": _iso(chat.last_customer_message_at),
+        "closed_at": _iso(chat.closed_at),
+        "closed_by": chat.closed_by or None,
+        "preview": preview[:PREVIEW_LENGTH] if preview else None,
+    }
+
+
+def chats_frame(chat_frames: list[dict[str, Any]], *, server_time: datetime) -> dict[str, Any]:
+    return {"type": "chats", "chats": chat_frames, "server_time": _iso(server_time)}
+
+
+def typing_frame(*, chat_id: int, kind: str, name: str | None) -> dict[str, Any]:
+    return {"type": "typing", "chat": chat_id, "kind": kind, "name": name}
+
+
+def resumed_frame(*, chat_id: int, last_seq: int | None, more: bool) -> dict[str, Any]:
+    return {"type": "resumed", "chat": chat_id, "last_seq": last_seq, "more": more}
+
+
+def error_frame(
+    *, code: str, detail: str, chat: int | None = None, client_msg_id: str | None = None
+) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
+    if chat is not None:
+        frame["chat"] = chat
+    if client_msg_id:
+        frame["client_msg_id"] = client_msg_id
+    return frame
+
+
+def pong_frame() -> dict[str, Any]:
+    return {"type": "pong"}

@@ -1,0 +1,317 @@
+"""Every state change of a chat.
+
+Each service runs in one transaction, locks the chat row before it reads the chat's state,
+checks the transition against `chat.states`, writes, records a ChatEvent, and publishes frames
+and domain signals only after commit (`chat.events`).
+"""
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from chat import events, protocol
+from chat.errors import (
+    BodyEmpty,
+    BodyInvalid,
+    BodyTooLong,
+    ChatAlreadyAssigned,
+    ChatClosed,
+    ChatNotFound,
+    ClientMessageIdConflict,
+    NotYourChat,
+)
+from chat.models import MESSAGE_MAX_LENGTH, Chat, ChatEvent, Message
+from chat.selectors import last_customer_message_body
+from chat.states import ChatStatus, Transition, TransitionNotAllowed, can, next_status
+from helpdesk.errors import Forbidden
+from helpdesk.models import Topic
+from helpdesk.roles import is_agent
+from helpdesk.services import customer_create
+
+
+@dataclass(frozen=True)
+class Participant:
+    """Who acts on a chat: its customer (through the token), an agent, or the system."""
+
+    kind: Literal["customer", "agent", "system"]
+    user: Any = None
+
+    @classmethod
+    def customer(cls) -> "Participant":
+        return cls(kind="customer")
+
+    @classmethod
+    def agent(cls, user: AbstractBaseUser) -> "Participant":
+        return cls(kind="agent", user=user)
+
+    @classmethod
+    def system(cls) -> "Participant":
+        return cls(kind="system")
+
+
+@dataclass(frozen=True)
+class PostResult:
+    message: Message
+    created: bool
+
+
+def clean_message_body(body: str) -> str:
+    if "\x00" in body:
+        raise BodyInvalid()
+    if not body.strip():
+        raise BodyEmpty()
+    if len(body) > MESSAGE_MAX_LENGTH:
+        raise BodyTooLong()
+    return body
+
+
+def _lock_chat(chat_id: int) -> Chat:
+    try:
+        return (
+            Chat.objects.select_for_update(of=("self",))
+            .select_related("topic", "customer", "agent")
+            .get(pk=chat_id)
+        )
+    except Chat.DoesNotExist:
+        raise ChatNotFound() from None
+
+
+def _check_agent_owns(chat: Chat, participant: Participant) -> None:
+    if participant.kind == "agent" and chat.agent_id != participant.user.pk:
+        raise NotYourChat()
+
+
+def _append(
+    chat: Chat, *, kind: str, body: str, author: Any = None, client_msg_id: str = ""
+) -> Message:
+    """Store the next message of a locked chat; the caller saves the chat afterwards."""
+    chat.last_seq += 1
+    return Message.objects.create(
+        chat=chat,
+        seq=chat.last_seq,
+        kind=kind,
+        author=author,
+        body=body,
+        client_msg_id=client_msg_id,
+    )
+
+
+def _publish_chat(chat: Chat) -> None:
+    """Tell everyone concerned that the chat changed state."""
+    events.publish_on_commit(
+        groups=[events.customer_group(chat.pk)], frame=protocol.chat_frame_for_customer(chat)
+    )
+    staff_groups = [events.QUEUE_GROUP]
+    if chat.agent_id is not None:
+        staff_groups.append(events.agent_group(chat.agent_id))
+    staff_frame = protocol.chat_frame_for_staff(
+        chat, preview=last_customer_message_body(chat_id=chat.pk)
+    )
+    events.publish_on_commit(groups=staff_groups, frame=staff_frame)
+
+
+def _publish_message(chat: Chat, message: Message) -> None:
+    groups = [events.customer_group(chat.pk)]
+    if chat.agent_id is not None:
+        groups.append(events.agent_group(chat.agent_id))
+    elif chat.status == Chat.Status.QUEUED:
+        # Agents browsing the queue see what the customer adds while waiting.
+        groups.append(events.QUEUE_GROUP)
+    events.publish_on_commit(
+        groups=groups, frame=protocol.message_frame(message, customer_name=chat.customer.name)
+    )
+    events.send_on_commit(events.message_posted, chat_id=chat.pk, message_id=message.pk)
+
+
+@transaction.atomic
+def chat_start(
+    *,
+    topic: Topic,
+    name: str,
+    email: str = "",
+    first_message: str = "",
+    consent_transcript: bool = False,
+    consent_marketing: bool = False,
+) -> Chat:
+    """A customer opens a chat: it is queued, greeted, and holds their first question."""
+    # An optional first question of only blanks is no question.
+    first_message = clean_message_body(first_message) if first_message.strip() else ""
+    customer = customer_create(
+        name=name,
+        email=email,
+        consent_transcript=consent_transcript,
+        consent_marketing=consent_marketing,
+    )
+    now = timezone.now()
+    chat = Chat.objects.create(
+        topic=topic, customer=customer, status=Chat.Status.QUEUED, awaiting_reply_since=now
+    )
+    _append(
+        chat,
+        kind=Message.Kind.SYSTEM,
+        body=f"Hi {customer.first_name}, thanks for reaching out. "
+        "An agent will be with you shortly.",
+    )
+    if first_message:
+        _append(chat, kind=Message.Kind.CUSTOMER, body=first_message)
+        chat.last_customer_message_at = now
+    chat.save(update_fields=["last_seq", "last_customer_message_at"])
+    ChatEvent.objects.create(chat=chat, kind=ChatEvent.Kind.QUEUED, data={"topic": topic.slug})
+    _publish_chat(chat)
+    events.send_on_commit(events.chat_queued, chat_id=chat.pk)
+    return chat
+
+
+@transaction.atomic
+def chat_assign(*, chat_id: int, agent: AbstractBaseUser, assigned_by: Any = None) -> Chat:
+    """Give a queued chat to an agent: the agent taking it, or (later) the router.
+
+    Taking a chat one already holds is a no-op, so a double click is harmless.
+    """
+    if not is_agent(agent):
+        raise Forbidden("Only agents can be assigned chats.")
+    chat = _lock_chat(chat_id)
+    if chat.status == Chat.Status.ACTIVE:
+        if chat.agent_id == agent.pk:
+            return chat
+        raise ChatAlreadyAssigned()
+    if not can(chat.status, Transition.ASSIGN):
+        raise ChatClosed()
+    chat.status = next_status(chat.status, Transition.ASSIGN)
+    chat.agent = agent
+    chat.assigned_at = timezone.now()
+    _append(
+        chat,
+        kind=Message.Kind.SYSTEM,
+        body=f"{protocol.staff_display_name(agent)} joined the chat.",
+    )
+    chat.save(update_fields=["status", "agent", "assigned_at", "last_seq"])
+    ChatEvent.objects.create(
+        chat=chat,
+        kind=ChatEvent.Kind.ASSIGNED,
+        actor=assigned_by,
+        data={"agent": agent.pk},
+    )
+    _publish_chat(chat)
+    events.send_on_commit(events.chat_assigned, chat_id=chat.pk, agent_id=agent.pk)
+    return chat
+
+
+@transaction.atomic
+def message_post(
+    *, chat_id: int, sender: Participant, body: str, client_msg_id: str = ""
+) -> PostResult:
+    """Store a message once, whatever the number of times it is sent.
+
+    A resend with the same client_msg_id returns the stored message (`created=False`), even
+    when the chat closed meanwhile: the client only missed the ack.
+    """
+    chat = _lock_chat(chat_id)
+    _check_agent_owns(chat, sender)
+    kind = Message.Kind.AGENT if sender.kind == "agent" else Message.Kind.CUSTOMER
+    if client_msg_id:
+        existing = (
+            Message.objects.filter(chat=chat, kind=kind, client_msg_id=client_msg_id)
+            .select_related("author")
+            .first()
+        )
+        if existing is not None:
+            if existing.body != body or (
+                kind == Message.Kind.AGENT and existing.author_id != sender.user.pk
+            ):
+                raise ClientMessageIdConflict()
+            return PostResult(message=existing, created=False)
+    if chat.status == Chat.Status.CLOSED:
+        raise ChatClosed()
+    body = clean_message_body(body)
+
+    now = timezone.now()
+    message = _append(
+        chat,
+        kind=kind,
+        body=body,
+        author=sender.user if kind == Message.Kind.AGENT else None,
+        client_msg_id=client_msg_id,
+    )
+    if kind == Message.Kind.CUSTOMER:
+        chat.last_customer_message_at = now
+        chat.awaiting_reply_since = chat.awaiting_reply_since or now
+    else:
+        chat.first_agent_response_at = chat.first_agent_response_at or now
+        chat.awaiting_reply_since = None
+    chat.save(
+        update_fields=[
+            "last_seq",
+            "last_customer_message_at",
+            "awaiting_reply_since",
+            "first_agent_response_at",
+        ]
+    )
+    # Consoles derive the waiting timer and preview from the message frame itself
+    # (docs/protocol.md), so a message costs one frame per audience and no chat frame.
+    _publish_message(chat, message)
+    return PostResult(message=message, created=True)
+
+
+@transaction.atomic
+def chat_close(*, chat_id: int, by: Participant) -> Chat:
+    """End a chat. Closing a closed chat is an error (`chat_closed`) the caller can ignore."""
+    chat = _lock_chat(chat_id)
+    _check_agent_owns(chat, by)
+    try:
+        chat.status = next_status(chat.status, Transition.CLOSE)
+    except TransitionNotAllowed:
+        raise ChatClosed("This chat is already closed.") from None
+    now = timezone.now()
+    chat.closed_at = now
+    chat.closed_by = {
+        "customer": Chat.ClosedBy.CUSTOMER,
+        "agent": Chat.ClosedBy.AGENT,
+        "system": Chat.ClosedBy.SYSTEM,
+    }[by.kind]
+    chat.closed_by_user = by.user if by.kind == "agent" else None
+    chat.awaiting_reply_since = None
+    who = {
+        "customer": chat.customer.first_name,
+        "agent": protocol.staff_display_name(by.user) if by.user else "",
+        "system": "",
+    }[by.kind]
+    message = _append(
+        chat, kind=Message.Kind.SYSTEM, body=f"Chat ended by {who}." if who else "Chat ended."
+    )
+    chat.save(
+        update_fields=[
+            "status",
+            "closed_at",
+            "closed_by",
+            "closed_by_user",
+            "awaiting_reply_since",
+            "last_seq",
+        ]
+    )
+    ChatEvent.objects.create(
+        chat=chat, kind=ChatEvent.Kind.CLOSED, actor=chat.closed_by_user, data={"by": by.kind}
+    )
+    _publish_message(chat, message)
+    _publish_chat(chat)
+    events.send_on_commit(events.chat_closed, chat_id=chat.pk)
+    return chat
+
+
+def typing_audience(*, chat_id: int, sender: Participant) -> list[str]:
+    """Where a typing notice goes: to the other side of an open chat, never back."""
+    chat = Chat.objects.filter(pk=chat_id).values("status", "agent_id").first()
+    if chat is None:
+        raise ChatNotFound()
+    if chat["status"] == ChatStatus.CLOSED:
+        raise ChatClosed()
+    if sender.kind == "agent":
+        if chat["agent_id"] != sender.user.pk:
+            raise NotYourChat()
+        return [events.customer_group(chat_id)]
+    if chat["agent_id"] is None:
+        return []
+    return [events.agent_group(chat["agent_id"])]

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from chat import views
+
+app_name = "chat"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("chat/", views.customer_chat, name="customer"),
+    path("console/", views.console, name="console"),
+]

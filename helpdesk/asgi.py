@@ -1,0 +1,24 @@
+"""ASGI entry point: HTTP to Django, websockets to the apps' `ws_urls` (each checks origins)."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+# Django must be set up before the consumers (and their models) are imported.
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import re_path  # noqa: E402
+
+from chat.consumers import NoRouteConsumer  # noqa: E402
+from chat.ws_urls import websocket_urlpatterns as chat_ws_urls  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": URLRouter(
+            [*chat_ws_urls, re_path(r"", NoRouteConsumer.as_asgi())]  # type: ignore[arg-type]
+        ),
+    }
+)

@@ -1,0 +1,13 @@
+"""The two staff roles. Groups are created by a data migration (helpdesk 0002)."""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+AGENTS_GROUP = "Agents"
+SUPERVISORS_GROUP = "Supervisors"
+
+
+def is_agent(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Console users: active members of the Agents group."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.groups.filter(name=AGENTS_GROUP).exists()  # type: ignore[attr-defined]

@@ -1,0 +1,89 @@
+"""factory-boy factories. Build state through services where behaviour matters (see helpers)."""
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from chat.models import Chat, Message
+from helpdesk.models import Customer, Topic
+from helpdesk.roles import AGENTS_GROUP, SUPERVISORS_GROUP
+
+PASSWORD = "correct-horse-battery"
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Topic
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Topic {n}")
+    slug = factory.Sequence(lambda n: f"topic-{n}")
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = factory.Faker("name")
+    email = factory.Faker("email")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password(PASSWORD)
+
+
+def _join(group_name: str):  # type: ignore[no-untyped-def]
+    def join(user, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+        if create:
+            # get_or_create: transactional tests flush the rows the data migration made.
+            user.groups.add(Group.objects.get_or_create(name=group_name)[0])
+
+    return join
+
+
+class AgentFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"agent{n}")
+    groups = factory.PostGeneration(_join(AGENTS_GROUP))
+
+
+class SupervisorFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"supervisor{n}")
+    is_staff = True
+    groups = factory.PostGeneration(_join(SUPERVISORS_GROUP))
+
+
+class ChatFactory(factory.django.DjangoModelFactory):
+    """A bare queued chat with no messages; use tests.helpers.start_chat for a real one."""
+
+    class Meta:
+        model = Chat
+
+    topic = factory.SubFactory(TopicFactory)
+    customer = factory.SubFactory(CustomerFactory)
+    status = Chat.Status.QUEUED
+    awaiting_reply_since = factory.LazyFunction(timezone.now)
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    chat = factory.SubFactory(ChatFactory)
+    kind = Message.Kind.CUSTOMER
+    body = factory.Faker("sentence")
+
+    @factory.lazy_attribute
+    def seq(self) -> int:
+        self.chat.last_seq += 1
+        self.chat.save(update_fields=["last_seq"])
+        return self.chat.last_seq
