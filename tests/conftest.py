@@ -59,6 +59,18 @@ def chromium() -> str:
     return CHROMIUM
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """Close connections after every request or consumer call, as Django does by default.
+
+    Kept-alive connections of the consumers' worker thread would otherwise hold the test
+    database open and PostgreSQL refuses to drop it at the end of the run.
+    """
+    from django.db import connections
+
+    connections.settings["default"]["CONN_MAX_AGE"] = 0
+
+
 @pytest.fixture(autouse=True)
 def _fresh_channel_layers() -> Iterator[None]:
     """Each test gets fresh layer objects, and leaves no groups behind in Redis."""
