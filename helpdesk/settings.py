@@ -100,6 +100,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: channel layer, cache, Celery broker ------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 HELPDESK_CHANNEL_LAYER = env_str("HELPDESK_CHANNEL_LAYER", "pubsub")
+# Pub/sub channel names are global to a Redis server: deployments sharing one need their own.
+HELPDESK_REDIS_PREFIX = env_str("HELPDESK_REDIS_PREFIX", "helpdesk")
 if REDIS_URL:
     if HELPDESK_CHANNEL_LAYER == "pubsub":
         # Two Redis connections per process whatever the number of sockets, and no per-process
@@ -107,7 +109,7 @@ if REDIS_URL:
         CHANNEL_LAYERS = {
             "default": {
                 "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                "CONFIG": {"hosts": [{"address": REDIS_URL}], "prefix": "helpdesk"},
+                "CONFIG": {"hosts": [{"address": REDIS_URL}], "prefix": HELPDESK_REDIS_PREFIX},
             }
         }
     elif HELPDESK_CHANNEL_LAYER == "core":
@@ -115,10 +117,19 @@ if REDIS_URL:
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
                 "CONFIG": {
-                    # The default pool of 100 raises MaxConnectionsError in a reconnect storm.
-                    "hosts": [{"address": REDIS_URL, "max_connections": 1000}],
+                    "hosts": [
+                        {
+                            "address": REDIS_URL,
+                            # The default pool of 100 raises MaxConnectionsError in a
+                            # reconnect storm.
+                            "max_connections": 1000,
+                            # redis-py's 5 s read timeout would fire during the layer's own
+                            # 5 s blocking pop on a quiet socket and kill its consumer.
+                            "socket_timeout": 10,
+                        }
+                    ],
                     "capacity": 5000,
-                    "prefix": "helpdesk",
+                    "prefix": HELPDESK_REDIS_PREFIX,
                 },
             }
         }
@@ -128,7 +139,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "helpdesk",
+            "KEY_PREFIX": HELPDESK_REDIS_PREFIX,
         }
     }
 else:
@@ -219,7 +230,9 @@ REST_FRAMEWORK = {
         "public_chat_start": env_str("HELPDESK_PUBLIC_CHAT_RATE", "20/min"),
         "public_read": "120/min",
     },
-    "NUM_PROXIES": env_int("HELPDESK_NUM_PROXIES", 0) or None,
+    # 0, not None: with None DRF trusts the client's own X-Forwarded-For, so rotating that
+    # header would reset the throttling at will.
+    "NUM_PROXIES": env_int("HELPDESK_NUM_PROXIES", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API",
