@@ -7,5 +7,6 @@ app_name = "chat"
 urlpatterns = [
     path("", views.home, name="home"),
     path("chat/", views.customer_chat, name="customer"),
+    path("widget-demo/", views.widget_demo, name="widget-demo"),
     path("console/", views.console, name="console"),
 ]

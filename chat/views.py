@@ -1,12 +1,17 @@
-"""Server-rendered pages: the customer chat page (also the widget's iframe) and the console."""
+"""Server-rendered pages: home, the customer chat page (also the widget's iframe), the widget
+demo and the agent console. The pages are shells: their scripts talk to the public API and the
+websockets (docs/protocol.md)."""
+
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.views.decorators.clickjacking import xframe_options_exempt
 
+from chat.protocol import staff_display_name
 from helpdesk.roles import is_agent
 from helpdesk.selectors import topic_list_active
 
@@ -17,15 +22,25 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @xframe_options_exempt
 def customer_chat(request: HttpRequest) -> HttpResponse:
-    response = render(request, "chat/customer.html", {"topics": topic_list_active()})
+    context = {"topics": topic_list_active(), "embed": request.GET.get("embed") == "1"}
+    response = render(request, "chat/customer.html", context)
     # The widget embeds this page in an iframe on the allowed websites, and only there.
     ancestors = " ".join(["'self'", *settings.HELPDESK_WIDGET_ORIGINS])
     response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
     return response
 
 
+def widget_demo(request: HttpRequest) -> HttpResponse:
+    """A make-believe shop page that embeds the widget with its one script tag."""
+    return render(request, "chat/widget_demo.html")
+
+
 @login_required
 def console(request: HttpRequest) -> HttpResponse:
     if not is_agent(request.user):
         raise PermissionDenied("Only agents can use the console.")
-    return render(request, "chat/console.html")
+    config = {
+        "agent": {"id": request.user.pk, "name": staff_display_name(request.user)},
+        "login_url": f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.path})}",
+    }
+    return render(request, "chat/console.html", {"console_config": config})

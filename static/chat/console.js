@@ -1,0 +1,802 @@
+/**
+ * The agent console: one socket for the agent's chats and the queue, a sidebar sorted by how
+ * long each customer has waited, and one pane per chat (drafts kept per chat). Never reloads.
+ */
+import { ChatClient } from "./socket.js";
+import {
+  MessageList,
+  bindConnectionBanner,
+  confirmDialog,
+  formatClock,
+  formatDuration,
+  h,
+} from "./ui.js";
+
+const MAX_LENGTH = 4000;
+const TYPING_EVERY_MS = 3000;
+const TYPING_SHOWN_MS = 5000;
+const WAIT_AMBER_S = 60;
+const WAIT_RED_S = 180;
+const RING_AGAIN_MS = 30000;
+const DRAFTS_KEY = "helpdesk.console.drafts";
+const SELECTED_KEY = "helpdesk.console.selected";
+
+const config = JSON.parse(document.getElementById("console-config").textContent);
+const me = config.agent;
+const $ = (id) => document.getElementById(id);
+const ui = {
+  conn: $("console-conn"),
+  notify: $("console-notify"),
+  agent: $("console-agent"),
+  banner: $("console-banner"),
+  lists: { mine: $("mine-list"), queue: $("queue-list"), ended: $("ended-list") },
+  counts: { mine: $("mine-count"), queue: $("queue-count") },
+  empty: { mine: $("mine-empty"), queue: $("queue-empty") },
+  endedSection: $("ended-section"),
+  panes: $("panes"),
+  placeholder: $("no-pane"),
+  toasts: $("toasts"),
+};
+ui.agent.textContent = me.name;
+
+/** id -> {id, frame, section: mine|queue|ended, unread, fresh, knownSeq, item, pane, notice} */
+const chats = new Map();
+let selectedId = null;
+let clockOffsetMs = 0; // server clock minus ours, from the snapshot's server_time
+let firstSnapshot = true;
+const baseTitle = document.title;
+
+const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+const client = new ChatClient({
+  url: `${scheme}://${window.location.host}/ws/console/`,
+  role: "agent",
+});
+
+// --- Small helpers ------------------------------------------------------------------------------
+
+const serverNow = () => Date.now() + clockOffsetMs;
+
+function waitSeconds(chat) {
+  const since = chat.frame.awaiting_reply_since;
+  return since ? (serverNow() - Date.parse(since)) / 1000 : null;
+}
+
+function waitLevel(seconds) {
+  if (seconds == null) return "none";
+  if (seconds < WAIT_AMBER_S) return "green";
+  if (seconds < WAIT_RED_S) return "amber";
+  return "red";
+}
+
+function toast(message, tone = "danger") {
+  const node = h("div", {
+    className: `console-toast console-toast--${tone}`,
+    role: "status",
+    text: message,
+  });
+  ui.toasts.append(node);
+  setTimeout(() => node.remove(), 6000);
+}
+
+const drafts = (() => {
+  try {
+    return JSON.parse(sessionStorage.getItem(DRAFTS_KEY)) || {};
+  } catch {
+    return {};
+  }
+})();
+
+function saveDraft(id, text) {
+  if (text) drafts[id] = text;
+  else delete drafts[id];
+  try {
+    sessionStorage.setItem(DRAFTS_KEY, JSON.stringify(drafts));
+  } catch {
+    /* storage full or blocked: drafts stay in the page */
+  }
+}
+
+// --- Sound and desktop notifications for new work ---------------------------------------------
+
+let audio = null;
+function beep() {
+  try {
+    audio = audio || new AudioContext();
+    if (audio.state === "suspended") audio.resume();
+    const start = audio.currentTime + 0.01;
+    [880, 660].forEach((frequency, i) => {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      const t = start + i * 0.16;
+      osc.type = "sine";
+      osc.frequency.value = frequency;
+      gain.gain.setValueAtTime(0.0001, t);
+      gain.gain.exponentialRampToValueAtTime(0.18, t + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.3);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(t);
+      osc.stop(t + 0.32);
+    });
+  } catch {
+    /* no audio: the badge and title still say it */
+  }
+}
+// Browsers only allow sound after a user gesture: unlock it on the first one.
+for (const type of ["pointerdown", "keydown"]) {
+  window.addEventListener(
+    type,
+    () => {
+      audio = audio || new AudioContext();
+      if (audio.state === "suspended") audio.resume();
+    },
+    { once: true },
+  );
+}
+
+function desktopNotify(chat) {
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  const preview = chat.frame.preview ? ` · ${chat.frame.preview}` : "";
+  try {
+    const note = new Notification(`New chat: ${chat.frame.customer.name}`, {
+      body: `${chat.frame.topic.name}${preview}`,
+      tag: `helpdesk-chat-${chat.id}`,
+    });
+    note.onclick = () => {
+      window.focus();
+      select(chat.id);
+      note.close();
+    };
+  } catch {
+    /* some browsers only notify from a service worker: the sound and badge remain */
+  }
+}
+
+function syncNotifyButton() {
+  ui.notify.hidden = !("Notification" in window) || Notification.permission !== "default";
+}
+ui.notify.addEventListener("click", async () => {
+  await Notification.requestPermission();
+  syncNotifyButton();
+});
+syncNotifyButton();
+
+setInterval(() => {
+  if (Array.from(chats.values()).some((c) => c.fresh && c.section === "queue")) beep();
+}, RING_AGAIN_MS);
+
+// --- Chat state from frames -------------------------------------------------------------------
+
+function upsert(frame, { fromSnapshot }) {
+  let chat = chats.get(frame.id);
+  const known = Boolean(chat);
+  if (!chat) {
+    chat = {
+      id: frame.id,
+      unread: 0,
+      fresh: false,
+      knownSeq: frame.last_seq,
+      item: null,
+      pane: null,
+      notice: "",
+    };
+    chats.set(frame.id, chat);
+  }
+  chat.frame = frame;
+  chat.knownSeq = Math.max(chat.knownSeq, frame.last_seq || 0);
+
+  if (frame.status === "queued") {
+    chat.section = "queue";
+    if (!known && !fromSnapshot) {
+      chat.fresh = true;
+      beep();
+      desktopNotify(chat);
+    }
+  } else if (frame.status === "active" && frame.agent && frame.agent.id === me.id) {
+    chat.section = "mine";
+    chat.fresh = false;
+    chat.notice = "";
+    client.track(chat.id);
+  } else if (frame.status === "active") {
+    leave(chat, `${frame.agent ? frame.agent.name : "Another agent"} took this chat.`);
+  } else if (frame.status === "closed") {
+    const by = { customer: "The customer ended the chat.", agent: "You ended the chat." }[
+      frame.closed_by
+    ];
+    leave(chat, by || "The chat ended.");
+  }
+  refresh(chat);
+}
+
+/** A chat leaves the active lists; its pane stays readable (under "Ended") until dismissed. */
+function leave(chat, notice) {
+  chat.fresh = false;
+  // Only one's own chats stay readable over the socket; others stop being kept in sync.
+  if (chat.section !== "mine") client.untrack(chat.id);
+  if (chat.pane || chat.section === "mine") {
+    chat.section = "ended";
+    chat.notice = notice;
+  } else {
+    remove(chat);
+  }
+}
+
+function remove(chat) {
+  client.untrack(chat.id);
+  chat.item?.remove();
+  chat.pane?.el.remove();
+  chats.delete(chat.id);
+  if (selectedId === chat.id) selectedId = null;
+}
+
+function onSnapshot(frame) {
+  clockOffsetMs = Date.parse(frame.server_time) - Date.now() || 0;
+  const present = new Set();
+  for (const chatFrame of frame.chats) {
+    present.add(chatFrame.id);
+    upsert(chatFrame, { fromSnapshot: true });
+  }
+  // What changed while we were away: chats no longer ours or no longer queued.
+  for (const chat of Array.from(chats.values())) {
+    if (!present.has(chat.id) && chat.section !== "ended") {
+      leave(chat, "This chat is no longer open or in the queue.");
+      refresh(chat);
+    }
+  }
+  renderSidebar();
+  if (firstSnapshot) {
+    firstSnapshot = false;
+    const remembered = Number(sessionStorage.getItem(SELECTED_KEY));
+    const order = navOrder();
+    if (chats.has(remembered)) select(remembered, { focus: false });
+    else if (order.length && chats.get(order[0]).section === "mine")
+      select(order[0], { focus: false });
+  }
+}
+
+function onMessages({ chatId, added }) {
+  const chat = chats.get(chatId);
+  if (!chat) return;
+  for (const message of added) {
+    if (message.seq <= chat.knownSeq) continue; // history, not news
+    chat.knownSeq = message.seq;
+    chat.frame.last_seq = Math.max(chat.frame.last_seq || 0, message.seq);
+    if (message.kind === "customer") {
+      chat.frame.preview = message.body.slice(0, 140);
+      chat.frame.last_customer_message_at = message.created_at;
+      chat.frame.awaiting_reply_since = chat.frame.awaiting_reply_since || message.created_at;
+      if (!(selectedId === chatId && document.hasFocus())) chat.unread += 1;
+      hideTyping(chat);
+    } else if (message.kind === "agent") {
+      chat.frame.awaiting_reply_since = null;
+    }
+  }
+  if (chat.pane) chat.pane.list.render(client.log(chatId).items());
+  refresh(chat);
+  renderSidebar();
+}
+
+function onFrame(frame) {
+  switch (frame.type) {
+    case "chats":
+      onSnapshot(frame);
+      break;
+    case "chat": {
+      const before = chats.get(frame.id)?.section;
+      upsert(frame, { fromSnapshot: false });
+      renderSidebar();
+      const chat = chats.get(frame.id);
+      // Just taken while looking at it: ready to type.
+      if (chat && before === "queue" && chat.section === "mine" && selectedId === chat.id) {
+        chat.pane?.input.focus();
+      }
+      break;
+    }
+    case "typing": {
+      const chat = chats.get(frame.chat);
+      if (chat && frame.kind === "customer") showTyping(chat);
+      break;
+    }
+    case "error":
+      onError(frame);
+      break;
+    default:
+      break;
+  }
+}
+
+function onError(frame) {
+  if (frame.client_msg_id) return; // shown next to the message itself
+  const chat = frame.chat != null ? chats.get(frame.chat) : null;
+  const name = chat ? chat.frame.customer.name : "";
+  if (chat && frame.code === "already_assigned") {
+    toast(`Another agent took ${name}'s chat first.`, "warning");
+    leave(chat, "Another agent took this chat first.");
+    refresh(chat);
+    renderSidebar();
+  } else if (chat && frame.code === "chat_not_found") {
+    leave(chat, "This chat is no longer available to you.");
+    client.untrack(chat.id);
+    refresh(chat);
+    renderSidebar();
+  } else if (frame.code !== "rate_limited") {
+    toast(name ? `${name}: ${frame.detail}` : frame.detail);
+  }
+}
+
+// --- Sidebar ------------------------------------------------------------------------------------
+
+function byWait(a, b) {
+  const wa = a.frame.awaiting_reply_since;
+  const wb = b.frame.awaiting_reply_since;
+  if (wa && wb) return Date.parse(wa) - Date.parse(wb);
+  if (wa) return -1;
+  if (wb) return 1;
+  return Date.parse(a.frame.created_at) - Date.parse(b.frame.created_at);
+}
+
+function sectionChats(section) {
+  return Array.from(chats.values())
+    .filter((c) => c.section === section)
+    .sort(byWait);
+}
+
+/** The order of Alt+1…9 and Alt+↑/↓: as the sidebar shows them. */
+function navOrder() {
+  return ["mine", "queue", "ended"].flatMap((section) => sectionChats(section).map((c) => c.id));
+}
+
+function renderSidebar() {
+  for (const section of ["mine", "queue", "ended"]) {
+    const list = ui.lists[section];
+    const items = sectionChats(section);
+    items.forEach((chat, index) => {
+      if (!chat.item) chat.item = buildItem(chat);
+      updateItem(chat);
+      if (list.children[index] !== chat.item)
+        list.insertBefore(chat.item, list.children[index] || null);
+    });
+    for (const node of Array.from(list.children)) {
+      const chat = chats.get(Number(node.dataset.chatId));
+      if (!chat || chat.section !== section) node.remove();
+    }
+    if (ui.counts[section]) ui.counts[section].textContent = String(items.length);
+    if (ui.empty[section]) ui.empty[section].hidden = items.length > 0;
+    if (section === "ended") ui.endedSection.hidden = items.length === 0;
+  }
+  navOrder().forEach((id, index) => {
+    const item = chats.get(id).item;
+    item
+      .querySelector(".chat-item__open")
+      .setAttribute("aria-keyshortcuts", index < 9 ? `Alt+${index + 1}` : "");
+  });
+  updateTitle();
+}
+
+function buildItem(chat) {
+  const open = h(
+    "button",
+    { type: "button", className: "chat-item__open", onclick: () => select(chat.id) },
+    h(
+      "span",
+      { className: "chat-item__top" },
+      h("span", { className: "chat-item__name" }),
+      h("span", { className: "chat-item__badge", hidden: true }),
+      h("span", { className: "chat-item__timer", role: "timer" }),
+    ),
+    h("span", { className: "chat-item__topic" }),
+    h("span", { className: "chat-item__preview" }),
+  );
+  const take = h("button", {
+    type: "button",
+    className: "btn btn-sm btn-primary chat-item__take",
+    text: "Take",
+    onclick: () => takeChat(chat.id),
+  });
+  return h("li", { className: "chat-item", dataset: { chatId: chat.id } }, open, take);
+}
+
+function updateItem(chat) {
+  const item = chat.item;
+  const f = chat.frame;
+  item.dataset.section = chat.section;
+  item.classList.toggle("is-selected", selectedId === chat.id);
+  item.classList.toggle("is-fresh", chat.fresh);
+  const open = item.querySelector(".chat-item__open");
+  if (selectedId === chat.id) open.setAttribute("aria-current", "true");
+  else open.removeAttribute("aria-current");
+  item.querySelector(".chat-item__name").textContent = f.customer.name;
+  item.querySelector(".chat-item__topic").textContent = f.topic.name;
+  item.querySelector(".chat-item__preview").textContent =
+    chat.section === "ended" ? chat.notice : f.preview || "No message yet";
+  const badge = item.querySelector(".chat-item__badge");
+  badge.hidden = chat.unread === 0;
+  badge.replaceChildren(
+    String(chat.unread),
+    h("span", { className: "visually-hidden", text: " unread" }),
+  );
+  item.querySelector(".chat-item__take").hidden = chat.section !== "queue";
+  updateTimer(chat);
+}
+
+function updateTimer(chat) {
+  if (!chat.item) return;
+  const seconds = chat.section === "ended" ? null : waitSeconds(chat);
+  const level = waitLevel(seconds);
+  const timer = chat.item.querySelector(".chat-item__timer");
+  chat.item.dataset.wait = level;
+  timer.dataset.wait = level;
+  timer.textContent = seconds == null ? "" : formatDuration(seconds);
+  timer.setAttribute("aria-label", seconds == null ? "" : `waiting ${formatDuration(seconds)}`);
+  if (chat.pane) {
+    chat.pane.waited.textContent =
+      seconds == null ? "answered" : `waiting ${formatDuration(seconds)}`;
+    chat.pane.waited.dataset.wait = level;
+  }
+}
+
+setInterval(() => {
+  for (const chat of chats.values()) updateTimer(chat);
+}, 1000);
+
+function updateTitle() {
+  let count = 0;
+  for (const chat of chats.values()) count += chat.unread + (chat.fresh ? 1 : 0);
+  document.title = count ? `(${count}) ${baseTitle}` : baseTitle;
+}
+
+/** Re-render a chat's sidebar entry and pane after its state changed (then renderSidebar). */
+function refresh(chat) {
+  if (!chats.has(chat.id)) return;
+  if (chat.item) updateItem(chat);
+  if (chat.pane) updatePane(chat);
+}
+
+// --- Panes --------------------------------------------------------------------------------------
+
+function buildPane(chat) {
+  const id = chat.id;
+  const title = h("h2", { className: "pane__title", id: `pane-title-${id}` });
+  const email = h("span", { className: "pane__email" });
+  const topic = h("span", { className: "pane__topic" });
+  const started = h("span", { className: "pane__started" });
+  const waited = h("span", { className: "pane__waited" });
+  const takeBtn = h("button", {
+    type: "button",
+    className: "btn btn-primary btn-sm",
+    text: "Take chat",
+    onclick: () => takeChat(id),
+  });
+  const closeBtn = h("button", {
+    type: "button",
+    className: "btn btn-outline-danger btn-sm",
+    text: "Close chat",
+    onclick: () => closeChat(id),
+  });
+  const dismissBtn = h("button", {
+    type: "button",
+    className: "btn btn-outline-secondary btn-sm",
+    text: "Dismiss",
+    onclick: () => dismiss(id),
+  });
+  const notice = h("div", { className: "pane__notice", role: "status", hidden: true });
+  const list = h("ol", {
+    className: "msg-list",
+    "aria-live": "polite",
+    "aria-relevant": "additions",
+  });
+  const scroller = h(
+    "div",
+    { className: "pane__scroll", "data-scroll": "", tabindex: "0", "aria-label": "Messages" },
+    list,
+  );
+  const typing = h(
+    "div",
+    { className: "hd-typing", "aria-live": "polite", hidden: true },
+    h("span", { className: "hd-typing__dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")),
+    h("span", { className: "pane__typing-text" }),
+  );
+  const replying = h("div", { className: "pane__replying", id: `replying-${id}` });
+  const input = h("textarea", {
+    className: "hd-composer__input",
+    rows: "2",
+    maxlength: String(MAX_LENGTH),
+    placeholder: "Write a reply…",
+    "aria-labelledby": `replying-${id}`,
+    "aria-describedby": `hint-${id} counter-${id}`,
+  });
+  input.value = drafts[id] || "";
+  const counter = h("span", { className: "hd-counter", id: `counter-${id}` });
+  const error = h("div", { className: "hd-composer__error", role: "alert", hidden: true });
+  const composer = h(
+    "form",
+    { className: "hd-composer pane__composer" },
+    replying,
+    h(
+      "div",
+      { className: "hd-composer__row" },
+      input,
+      h(
+        "button",
+        { type: "submit", className: "hd-composer__send", "aria-label": "Send reply" },
+        sendIcon(),
+      ),
+    ),
+    h(
+      "div",
+      { className: "hd-composer__foot" },
+      h("span", { id: `hint-${id}`, text: "Enter to send · Shift+Enter for a new line" }),
+      counter,
+    ),
+    error,
+  );
+  const el = h(
+    "article",
+    {
+      className: "pane",
+      dataset: { chatId: id },
+      "aria-labelledby": `pane-title-${id}`,
+      hidden: true,
+    },
+    h(
+      "header",
+      { className: "pane__header" },
+      h(
+        "div",
+        { className: "pane__who" },
+        title,
+        h("p", { className: "pane__meta" }, topic, email, started, waited),
+      ),
+      h("div", { className: "pane__actions" }, takeBtn, closeBtn, dismissBtn),
+    ),
+    notice,
+    scroller,
+    typing,
+    composer,
+  );
+  const pane = {
+    el,
+    title,
+    email,
+    topic,
+    started,
+    waited,
+    takeBtn,
+    closeBtn,
+    dismissBtn,
+    notice,
+    typing,
+    replying,
+    input,
+    counter,
+    error,
+    composer,
+    typingTimer: null,
+    lastTypingSent: 0,
+    list: new MessageList(list, {
+      ownKind: "agent",
+      showOwnAuthor: false,
+      onRetry: (cid) => client.retry(id, cid),
+      onDiscard: (cid) => client.discard(id, cid),
+    }),
+  };
+  composer.addEventListener("submit", (event) => sendReply(event, chat));
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) sendReply(event, chat);
+  });
+  input.addEventListener("input", () => {
+    updateCounter(pane);
+    saveDraft(id, input.value);
+    const now = Date.now();
+    if (
+      chat.section === "mine" &&
+      input.value.trim() &&
+      now - pane.lastTypingSent >= TYPING_EVERY_MS
+    ) {
+      pane.lastTypingSent = now;
+      client.send("typing", id);
+    }
+  });
+  updateCounter(pane);
+  return pane;
+}
+
+function sendIcon() {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "20");
+  svg.setAttribute("height", "20");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", "M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z");
+  path.setAttribute("fill", "currentColor");
+  svg.append(path);
+  return svg;
+}
+
+function updateCounter(pane) {
+  const length = pane.input.value.length;
+  pane.counter.textContent = `${length} / ${MAX_LENGTH}`;
+  pane.counter.classList.toggle("is-near", length > MAX_LENGTH * 0.9);
+}
+
+function updatePane(chat) {
+  const p = chat.pane;
+  const f = chat.frame;
+  p.title.textContent = f.customer.name;
+  p.topic.textContent = f.topic.name;
+  p.email.textContent = f.customer.email || "no email";
+  p.started.textContent = `started ${formatClock(f.created_at)}`;
+  p.replying.textContent = `Replying to ${f.customer.name} · ${f.topic.name}`;
+  p.el.dataset.section = chat.section;
+  p.takeBtn.hidden = chat.section !== "queue";
+  p.closeBtn.hidden = chat.section !== "mine";
+  p.dismissBtn.hidden = chat.section !== "ended";
+  p.composer.hidden = chat.section !== "mine";
+  p.notice.hidden = !(chat.section === "ended" || chat.section === "queue");
+  p.notice.textContent =
+    chat.section === "queue"
+      ? `${f.customer.name} is waiting in the queue. Take the chat to reply.`
+      : chat.notice;
+  p.notice.dataset.tone = chat.section === "queue" ? "info" : "ended";
+  if (chat.section !== "mine") hideTyping(chat);
+  updateTimer(chat);
+}
+
+function showTyping(chat) {
+  if (!chat.pane) return;
+  const p = chat.pane;
+  p.typing.querySelector(".pane__typing-text").textContent =
+    `${chat.frame.customer.name} is typing…`;
+  p.typing.hidden = false;
+  clearTimeout(p.typingTimer);
+  p.typingTimer = setTimeout(() => hideTyping(chat), TYPING_SHOWN_MS);
+}
+
+function hideTyping(chat) {
+  if (!chat.pane) return;
+  chat.pane.typing.hidden = true;
+  clearTimeout(chat.pane.typingTimer);
+}
+
+function select(id, { focus = true } = {}) {
+  const chat = chats.get(id);
+  if (!chat) return;
+  const previous = chats.get(selectedId);
+  if (previous?.pane) previous.pane.el.hidden = true;
+  selectedId = id;
+  sessionStorage.setItem(SELECTED_KEY, String(id));
+  if (!chat.pane) {
+    chat.pane = buildPane(chat);
+    ui.panes.append(chat.pane.el);
+  }
+  // Queued chats are loaded when looked at; one's own chats are always kept in sync.
+  if (chat.section === "queue" || chat.section === "mine") client.track(id);
+  chat.pane.el.hidden = false;
+  ui.placeholder.hidden = true;
+  chat.unread = 0;
+  chat.fresh = false;
+  updatePane(chat);
+  chat.pane.list.render(client.log(id).items());
+  chat.pane.list.scrollToBottom();
+  if (previous && previous !== chat && previous.item) updateItem(previous);
+  refresh(chat);
+  renderSidebar();
+  if (focus) {
+    if (chat.section === "mine") chat.pane.input.focus();
+    else if (chat.section === "queue") chat.pane.takeBtn.focus();
+    else chat.pane.dismissBtn.focus();
+  }
+}
+
+function move(step) {
+  const order = navOrder();
+  if (!order.length) return;
+  const index = order.indexOf(selectedId);
+  const next = index === -1 ? 0 : (index + step + order.length) % order.length;
+  select(order[next]);
+}
+
+// --- Actions ------------------------------------------------------------------------------------
+
+function takeChat(id) {
+  if (!client.send("take", id)) toast("You are offline. Try again once reconnected.", "warning");
+  else select(id, { focus: false });
+}
+
+async function closeChat(id) {
+  const chat = chats.get(id);
+  if (!chat) return;
+  const yes = await confirmDialog({
+    title: `End the chat with ${chat.frame.customer.name}?`,
+    body: "The customer will see that the chat has ended.",
+    confirmLabel: "Close chat",
+  });
+  if (!yes) {
+    chat.pane?.closeBtn.focus();
+    return;
+  }
+  if (!client.send("close", id)) toast("You are offline. Try again once reconnected.", "warning");
+}
+
+function dismiss(id) {
+  const chat = chats.get(id);
+  if (!chat) return;
+  const order = navOrder();
+  const next = order[order.indexOf(id) + 1] ?? order[order.indexOf(id) - 1];
+  saveDraft(id, "");
+  remove(chat);
+  renderSidebar();
+  if (next != null && next !== id) select(next);
+  else ui.placeholder.hidden = false;
+}
+
+function sendReply(event, chat) {
+  event.preventDefault();
+  const p = chat.pane;
+  const body = p.input.value;
+  p.error.hidden = true;
+  if (!body.trim() || chat.section !== "mine") return;
+  if (body.length > MAX_LENGTH) {
+    p.error.textContent = `Messages are limited to ${MAX_LENGTH} characters.`;
+    p.error.hidden = false;
+    return;
+  }
+  client.sendMessage(chat.id, body);
+  p.input.value = "";
+  saveDraft(chat.id, "");
+  updateCounter(p);
+  p.list.scrollToBottom();
+}
+
+// --- Keyboard -------------------------------------------------------------------------------------
+
+document.addEventListener("keydown", (event) => {
+  if (!event.altKey || event.ctrlKey || event.metaKey || document.querySelector("dialog[open]"))
+    return;
+  const digit = /^Digit([1-9])$/.exec(event.code);
+  if (digit) {
+    const id = navOrder()[Number(digit[1]) - 1];
+    if (id != null) select(id);
+    event.preventDefault();
+  } else if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+    move(event.key === "ArrowUp" ? -1 : 1);
+    event.preventDefault();
+  }
+});
+
+window.addEventListener("focus", () => {
+  const chat = chats.get(selectedId);
+  if (chat && chat.unread) {
+    chat.unread = 0;
+    refresh(chat);
+    renderSidebar();
+  }
+});
+
+// --- Connection -----------------------------------------------------------------------------------
+
+const CONN_LABELS = {
+  connecting: "Connecting…",
+  open: "Online",
+  reconnecting: "Reconnecting…",
+  stopped: "Offline",
+};
+client.addEventListener("state", (event) => {
+  const { state } = event.detail;
+  ui.conn.dataset.state = state;
+  ui.conn.textContent = CONN_LABELS[state] || state;
+});
+bindConnectionBanner(client, ui.banner, {
+  onStopped: () => {
+    if (client.connection.closeCode === 4001) {
+      const text = ui.banner.querySelector("[data-banner-text]");
+      text.replaceChildren(
+        "You are logged out. ",
+        h("a", { href: config.login_url, text: "Log in again" }),
+      );
+    }
+  },
+});
+client.addEventListener("frame", (event) => onFrame(event.detail));
+client.addEventListener("messages", (event) => onMessages(event.detail));
+client.start();

@@ -1,0 +1,451 @@
+/**
+ * The customer's chat: pre-chat form, then the conversation over the customer socket.
+ * Also the page inside the widget's iframe (?embed=1), which talks to widget.js by postMessage.
+ */
+import { ChatClient } from "./socket.js";
+import { MessageList, bindConnectionBanner, confirmDialog } from "./ui.js";
+
+const STORAGE_KEY = "helpdesk.chat";
+const MAX_LENGTH = 4000;
+const TYPING_EVERY_MS = 3000;
+const TYPING_SHOWN_MS = 5000;
+
+const $ = (id) => document.getElementById(id);
+const root = $("customer-chat");
+const embedded = root.classList.contains("cw--embed");
+const ui = {
+  status: $("cw-status"),
+  endButton: $("cw-end"),
+  banner: $("cw-banner"),
+  prechat: $("cw-prechat"),
+  form: $("cw-form"),
+  formError: $("cw-form-error"),
+  start: $("cw-start"),
+  email: $("cw-email"),
+  transcript: $("cw-consent-transcript"),
+  marketing: $("cw-consent-marketing"),
+  conversation: $("cw-conversation"),
+  messages: $("cw-messages"),
+  typing: $("cw-typing"),
+  composer: $("cw-composer"),
+  input: $("cw-input"),
+  counter: $("cw-counter"),
+  composerError: $("cw-composer-error"),
+  ended: $("cw-ended"),
+  endedTitle: $("cw-ended-title"),
+  endedText: $("cw-ended-text"),
+  newChat: $("cw-new"),
+};
+
+// --- Storage: a reload or a second tab finds the same conversation ---------------------------
+
+const memoryStore = new Map();
+const store = {
+  get(key) {
+    try {
+      return localStorage.getItem(key);
+    } catch {
+      return memoryStore.get(key) ?? null; // storage blocked (e.g. third-party iframe)
+    }
+  },
+  set(key, value) {
+    try {
+      localStorage.setItem(key, value);
+    } catch {
+      memoryStore.set(key, value);
+    }
+  },
+  remove(key) {
+    try {
+      localStorage.removeItem(key);
+    } catch {
+      memoryStore.delete(key);
+    }
+  },
+};
+
+function loadChat() {
+  try {
+    const value = JSON.parse(store.get(STORAGE_KEY));
+    if (
+      value &&
+      typeof value.token === "string" &&
+      typeof value.ws_url === "string" &&
+      Number.isInteger(value.id)
+    ) {
+      return value;
+    }
+  } catch {
+    /* nothing stored, or garbage */
+  }
+  return null;
+}
+
+const outboxKey = (chatId) => `helpdesk.outbox.${chatId}`;
+
+function loadOutbox(chatId) {
+  try {
+    const items = JSON.parse(store.get(outboxKey(chatId)));
+    return Array.isArray(items) ? items : [];
+  } catch {
+    return [];
+  }
+}
+
+// --- Talking to the widget around the iframe -------------------------------------------------
+
+function tellParent(type) {
+  if (embedded && window.parent !== window) {
+    // Nothing secret travels: only "close me" and "a message arrived".
+    window.parent.postMessage({ source: "helpdesk-chat", type }, "*");
+  }
+}
+
+window.addEventListener("message", (event) => {
+  if (event.source !== window.parent || !event.data || event.data.source !== "helpdesk-widget")
+    return;
+  if (event.data.type === "focus") focusFirst();
+});
+
+document.addEventListener("keydown", (event) => {
+  if (
+    event.key === "Escape" &&
+    embedded &&
+    !event.defaultPrevented &&
+    !document.querySelector("dialog[open]")
+  ) {
+    tellParent("close");
+  }
+});
+
+function focusFirst() {
+  if (!ui.conversation.hidden && !ui.composer.hidden) ui.input.focus();
+  else if (!ui.conversation.hidden && !ui.ended.hidden) ui.newChat.focus();
+  else if (ui.form) ui.form.querySelector("input, select, textarea")?.focus();
+}
+
+// --- Pre-chat form ----------------------------------------------------------------------------
+
+let transcriptTouched = false;
+
+function syncConsents() {
+  const hasEmail = ui.email.value.trim() !== "";
+  ui.transcript.disabled = !hasEmail;
+  ui.marketing.disabled = !hasEmail;
+  document.getElementById("cw-consent-hint").hidden = hasEmail;
+  if (!hasEmail) {
+    ui.transcript.checked = false;
+    ui.marketing.checked = false;
+    transcriptTouched = false;
+  } else if (!transcriptTouched) {
+    ui.transcript.checked = true;
+  }
+}
+
+function setFieldError(name, message) {
+  const field = ui.form.elements[name];
+  const slot = ui.form.querySelector(`[data-error-for="${name}"]`);
+  if (!field || !slot) return false;
+  field.classList.toggle("is-invalid", Boolean(message));
+  field.setAttribute("aria-invalid", message ? "true" : "false");
+  slot.textContent = message || "";
+  return true;
+}
+
+function clearErrors() {
+  for (const slot of ui.form.querySelectorAll("[data-error-for]"))
+    setFieldError(slot.dataset.errorFor, "");
+  ui.formError.hidden = true;
+  ui.formError.textContent = "";
+}
+
+function showFormError(message) {
+  ui.formError.textContent = message;
+  ui.formError.hidden = false;
+}
+
+function readForm() {
+  const f = ui.form.elements;
+  return {
+    name: f.name.value.trim(),
+    email: f.email.value.trim(),
+    topic: f.topic.value,
+    message: f.message.value,
+    consent_transcript: f.consent_transcript.checked,
+    consent_marketing: f.consent_marketing.checked,
+  };
+}
+
+function validate(data) {
+  const errors = {};
+  if (!data.name) errors.name = "Please tell us your name.";
+  else if (data.name.length > 100) errors.name = "Please use at most 100 characters.";
+  if (data.email && !ui.email.checkValidity())
+    errors.email = "This does not look like an email address.";
+  if (!data.topic) errors.topic = "Please choose a topic.";
+  if (!data.message.trim()) errors.message = "Please write your question.";
+  else if (data.message.length > MAX_LENGTH)
+    errors.message = `Please use at most ${MAX_LENGTH} characters.`;
+  return errors;
+}
+
+function showErrors(errors) {
+  let first = null;
+  const unplaced = [];
+  for (const [name, messages] of Object.entries(errors)) {
+    const message = Array.isArray(messages) ? messages.join(" ") : String(messages);
+    if (setFieldError(name, message)) first = first || ui.form.elements[name];
+    else unplaced.push(message);
+  }
+  if (unplaced.length) showFormError(unplaced.join(" "));
+  if (first) first.focus();
+}
+
+async function startChat(event) {
+  event.preventDefault();
+  clearErrors();
+  const data = readForm();
+  const errors = validate(data);
+  if (Object.keys(errors).length) {
+    showErrors(errors);
+    return;
+  }
+  ui.start.disabled = true;
+  ui.start.textContent = "Starting…";
+  try {
+    const response = await fetch(root.dataset.startUrl, {
+      method: "POST",
+      credentials: "omit",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(data),
+    });
+    const payload = await response.json().catch(() => ({}));
+    if (response.status === 201) {
+      const chat = {
+        id: payload.id,
+        token: payload.token,
+        ws_url: payload.ws_url,
+        transcript: Boolean(data.email && data.consent_transcript),
+      };
+      store.set(STORAGE_KEY, JSON.stringify(chat));
+      ui.form.elements.message.value = "";
+      openConversation(chat);
+      return;
+    }
+    if (response.status === 429) {
+      const wait = Number(response.headers.get("Retry-After")) || 60;
+      showFormError(
+        `You started several chats in a short time. Please try again in ${wait} seconds.`,
+      );
+    } else if (payload.errors) {
+      showErrors(payload.errors);
+    } else {
+      showFormError(payload.detail || "We could not start the chat. Please try again.");
+    }
+  } catch {
+    showFormError("We could not reach the chat service. Check your connection and try again.");
+  } finally {
+    ui.start.disabled = false;
+    ui.start.textContent = "Start chat";
+  }
+}
+
+if (ui.form) {
+  ui.form.addEventListener("submit", startChat);
+  ui.email.addEventListener("input", syncConsents);
+  ui.transcript.addEventListener("change", () => {
+    transcriptTouched = true;
+  });
+  for (const field of ui.form.querySelectorAll("input, select, textarea")) {
+    field.addEventListener("input", () => setFieldError(field.name, ""));
+  }
+  syncConsents();
+}
+
+// --- Conversation -----------------------------------------------------------------------------
+
+let current = null; // {chat, client, list, status}
+
+function setStatus(text) {
+  ui.status.textContent = text;
+}
+
+function openConversation(chat) {
+  ui.prechat.hidden = true;
+  ui.conversation.hidden = false;
+  ui.composer.hidden = false;
+  ui.ended.hidden = true;
+  ui.endButton.hidden = false;
+  ui.messages.replaceChildren();
+  setStatus("Connecting…");
+
+  const client = new ChatClient({ url: chat.ws_url, role: "customer" });
+  const list = new MessageList(ui.messages, {
+    ownKind: "customer",
+    onRetry: (id) => client.retry(chat.id, id),
+    onDiscard: (id) => client.discard(chat.id, id),
+  });
+  current = { chat, client, list, status: null, lastTypingSent: 0, typingTimer: null };
+
+  bindConnectionBanner(client, ui.banner, { onStopped: (reason) => onStopped(reason) });
+  client.addEventListener("messages", (event) => {
+    list.render(client.log(chat.id).items());
+    const fromAgent = event.detail.added.filter((m) => m.kind === "agent");
+    if (fromAgent.length) {
+      hideTyping();
+      if (!event.detail.resumed) tellParent("message");
+    }
+  });
+  client.addEventListener("outbox", () => {
+    const items = client.unacked(chat.id);
+    if (items.length) store.set(outboxKey(chat.id), JSON.stringify(items));
+    else store.remove(outboxKey(chat.id));
+  });
+  client.addEventListener("frame", (event) => onFrame(event.detail));
+  client.restorePending(chat.id, loadOutbox(chat.id));
+  client.track(chat.id);
+  client.start();
+  if (embedded || document.activeElement === document.body) ui.input.focus();
+}
+
+function onFrame(frame) {
+  if (frame.type === "chat" && current && frame.id === current.chat.id) {
+    current.status = frame.status;
+    if (frame.status === "queued") {
+      setStatus("Waiting for an agent…");
+    } else if (frame.status === "active") {
+      setStatus(
+        frame.agent
+          ? `You are chatting with ${frame.agent.name}`
+          : "You are chatting with an agent",
+      );
+    } else if (frame.status === "closed") {
+      showEnded();
+    }
+  } else if (frame.type === "typing" && frame.kind === "agent") {
+    showTyping(frame.name);
+  } else if (frame.type === "error" && !frame.client_msg_id && frame.code === "chat_closed") {
+    showEnded();
+  }
+}
+
+function showTyping(name) {
+  ui.typing.querySelector("[data-typing-text]").textContent = `${name || "The agent"} is typing…`;
+  ui.typing.hidden = false;
+  clearTimeout(current.typingTimer);
+  current.typingTimer = setTimeout(hideTyping, TYPING_SHOWN_MS);
+}
+
+function hideTyping() {
+  ui.typing.hidden = true;
+  if (current) clearTimeout(current.typingTimer);
+}
+
+function showEnded(title = "Chat ended", text = null) {
+  setStatus(title);
+  hideTyping();
+  const hadFocus = ui.composer.contains(document.activeElement);
+  ui.composer.hidden = true;
+  ui.endButton.hidden = true;
+  ui.endedTitle.textContent = title;
+  ui.endedText.textContent =
+    text ||
+    (current && current.chat.transcript
+      ? "Thanks for talking to us. We will email you the transcript."
+      : "Thanks for talking to us.");
+  ui.ended.hidden = false;
+  if (hadFocus) ui.newChat.focus();
+}
+
+function onStopped(reason) {
+  // Stopped for a reason (close code 4001: the token no longer opens this chat): it cannot
+  // come back. Without a reason, this page stopped it itself.
+  if (reason) showEnded("This chat is no longer available", `${reason} Please start a new chat.`);
+}
+
+function updateCounter() {
+  const length = ui.input.value.length;
+  ui.counter.textContent = `${length} / ${MAX_LENGTH}`;
+  ui.counter.classList.toggle("is-near", length > MAX_LENGTH * 0.9);
+  ui.input.style.height = "auto";
+  ui.input.style.height = `${Math.min(ui.input.scrollHeight, 160)}px`;
+}
+
+function sendComposer(event) {
+  event.preventDefault();
+  if (!current) return;
+  const body = ui.input.value;
+  ui.composerError.hidden = true;
+  if (!body.trim()) return;
+  if (body.length > MAX_LENGTH) {
+    ui.composerError.textContent = `Messages are limited to ${MAX_LENGTH} characters.`;
+    ui.composerError.hidden = false;
+    return;
+  }
+  current.client.sendMessage(current.chat.id, body);
+  ui.input.value = "";
+  updateCounter();
+  current.list.scrollToBottom();
+  ui.input.focus();
+}
+
+ui.composer.addEventListener("submit", sendComposer);
+ui.input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) sendComposer(event);
+});
+ui.input.addEventListener("input", () => {
+  updateCounter();
+  const now = Date.now();
+  if (
+    current &&
+    current.status === "active" &&
+    ui.input.value.trim() &&
+    now - current.lastTypingSent >= TYPING_EVERY_MS
+  ) {
+    current.lastTypingSent = now;
+    current.client.send("typing");
+  }
+});
+
+ui.endButton.addEventListener("click", async () => {
+  if (!current) return;
+  const yes = await confirmDialog({
+    title: "End this chat?",
+    body: "You can start a new chat at any time.",
+    confirmLabel: "End chat",
+  });
+  if (!yes) {
+    ui.endButton.focus();
+    return;
+  }
+  if (!current.client.send("close")) {
+    ui.composerError.textContent =
+      "You are offline. The chat will end once you can reconnect; please try again.";
+    ui.composerError.hidden = false;
+  }
+});
+
+ui.newChat.addEventListener("click", () => {
+  if (current) {
+    current.client.stop();
+    store.remove(outboxKey(current.chat.id));
+    current = null;
+  }
+  store.remove(STORAGE_KEY);
+  ui.banner.hidden = true;
+  ui.conversation.hidden = true;
+  ui.endButton.hidden = true;
+  ui.prechat.hidden = false;
+  setStatus("We usually reply within a few minutes");
+  focusFirst();
+});
+
+// Another tab started or ended a conversation: follow it.
+window.addEventListener("storage", (event) => {
+  if (event.key !== STORAGE_KEY) return;
+  const stored = loadChat();
+  if ((stored && stored.token) !== (current && current.chat.token)) window.location.reload();
+});
+
+const stored = loadChat();
+if (stored) openConversation(stored);
