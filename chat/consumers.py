@@ -20,7 +20,6 @@ from chat.protocol import ClientFrame, MessageFrame, ResumeFrame, Role
 from chat.services import Participant
 from chat.tokens import customer_token_read
 from helpdesk.errors import DomainError
-from helpdesk.roles import is_agent
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +43,14 @@ class _FrameConsumer(AsyncJsonWebsocketConsumer):
         await super().websocket_connect(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # Every frame counts against the budget, junk included: binary or oversize frames
+        # must not be a way around the flood control.
+        if not self.flood.allow():
+            if self.flood.abusive():
+                await self.close(code=CLOSE_FLOODING)
+                return
+            await self.send_error("rate_limited", "Too many frames; slow down.")
+            return
         if text_data is None:
             await self.send_error("invalid_frame", "Frames must be JSON text, not binary.")
             return
@@ -52,12 +59,6 @@ class _FrameConsumer(AsyncJsonWebsocketConsumer):
             and len(text_data.encode()) > protocol.MAX_FRAME_BYTES
         ):
             await self.send_error("frame_too_large", "Frames are limited to 64 KiB.")
-            return
-        if not self.flood.allow():
-            if self.flood.abusive():
-                await self.close(code=CLOSE_FLOODING)
-                return
-            await self.send_error("rate_limited", "Too many frames; slow down.")
             return
         try:
             data = json.loads(text_data)
@@ -197,7 +198,15 @@ class ConsoleConsumer(_FrameConsumer):
                 close_code=CLOSE_UNAUTHENTICATED,
             )
             return
-        if not await database_sync_to_async(is_agent)(user):
+        # Join before reading, so no change falls between the snapshot and the first frame;
+        # the agent check rides on the same database hop as the snapshot.
+        groups = [events.agent_group(user.pk), events.QUEUE_GROUP]
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        chats = await database_sync_to_async(selectors.console_snapshot)(user=user)
+        if chats is None:
+            for group in groups:
+                await self.channel_layer.group_discard(group, self.channel_name)
             await self.refuse(
                 code="forbidden",
                 detail="Only agents can use the console.",
@@ -205,11 +214,8 @@ class ConsoleConsumer(_FrameConsumer):
             )
             return
         self.user = user
-        self.groups_joined = [events.agent_group(user.pk), events.QUEUE_GROUP]
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = groups
         await self.accept()
-        chats = await database_sync_to_async(selectors.console_chat_frames)(agent=user)
         await self.send_json(protocol.chats_frame(chats, server_time=timezone.now()))
 
     async def disconnect(self, code: int) -> None:

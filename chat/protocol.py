@@ -83,7 +83,8 @@ def parse_client_frame(data: Any, *, role: Role) -> ClientFrame:
         if not isinstance(body, str):
             raise ProtocolError("invalid_frame", "'body' must be a string.")
         client_msg_id = data.get("client_msg_id")
-        if not isinstance(client_msg_id, str) or not _CLIENT_MSG_ID.match(client_msg_id):
+        # fullmatch: `$` alone would also accept a trailing newline.
+        if not isinstance(client_msg_id, str) or not _CLIENT_MSG_ID.fullmatch(client_msg_id):
             raise ProtocolError(
                 "invalid_frame",
                 "'client_msg_id' must be 1-64 characters of letters, digits, '-', '_', '.', ':'.",

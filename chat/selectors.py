@@ -2,12 +2,13 @@
 
 from typing import Any
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 
 from chat import protocol
 from chat.errors import ChatNotFound
 from chat.models import Chat, Message
 from chat.tokens import customer_key_matches, customer_token_read
+from helpdesk.roles import is_agent
 
 RESUME_BATCH = 200
 CONSOLE_QUEUE_LIMIT = 200
@@ -91,8 +92,16 @@ def console_chat_frames(*, agent: Any) -> list[dict[str, Any]]:
     base = (
         Chat.objects.select_related("topic", "customer", "agent")
         .annotate(preview=last_customer_body)
-        .order_by("awaiting_reply_since", "created_at")
+        # Longest wait first, answered chats (NULL) last: SQLite would sort NULLs first.
+        .order_by(F("awaiting_reply_since").asc(nulls_last=True), "created_at")
     )
     mine = list(base.filter(agent_id=agent.pk, status=Chat.Status.ACTIVE))
     queue = list(base.filter(status=Chat.Status.QUEUED)[:CONSOLE_QUEUE_LIMIT])
     return [protocol.chat_frame_for_staff(chat, preview=chat.preview) for chat in mine + queue]
+
+
+def console_snapshot(*, user: Any) -> list[dict[str, Any]] | None:
+    """The console's opening state, or None when the user may not use the console."""
+    if not is_agent(user):
+        return None
+    return console_chat_frames(agent=user)

@@ -61,6 +61,11 @@ class PostResult:
 def clean_message_body(body: str) -> str:
     if "\x00" in body:
         raise BodyInvalid()
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (JSON "\ud800") is not text; the database would refuse it later.
+        raise BodyInvalid("A message must be valid Unicode text.") from None
     if not body.strip():
         raise BodyEmpty()
     if len(body) > MESSAGE_MAX_LENGTH:
@@ -99,14 +104,22 @@ def _append(
     )
 
 
-def _publish_chat(chat: Chat) -> None:
-    """Tell everyone concerned that the chat changed state."""
+def _publish_chat(chat: Chat, *, was_queued: bool) -> None:
+    """Tell everyone concerned that the chat changed state.
+
+    Every console sees queued chats (and their leaving the queue); an active chat's changes
+    reach its agent's consoles only, since staff frames carry the customer's email.
+    """
     events.publish_on_commit(
         groups=[events.customer_group(chat.pk)], frame=protocol.chat_frame_for_customer(chat)
     )
-    staff_groups = [events.QUEUE_GROUP]
-    if chat.agent_id is not None:
-        staff_groups.append(events.agent_group(chat.agent_id))
+    if was_queued or chat.status == Chat.Status.QUEUED:
+        # The assignee's consoles are in the queue group too.
+        staff_groups = [events.QUEUE_GROUP]
+    elif chat.agent_id is not None:
+        staff_groups = [events.agent_group(chat.agent_id)]
+    else:
+        return
     staff_frame = protocol.chat_frame_for_staff(
         chat, preview=last_customer_message_body(chat_id=chat.pk)
     )
@@ -149,19 +162,25 @@ def chat_start(
     chat = Chat.objects.create(
         topic=topic, customer=customer, status=Chat.Status.QUEUED, awaiting_reply_since=now
     )
-    _append(
-        chat,
-        kind=Message.Kind.SYSTEM,
-        body=f"Hi {customer.first_name}, thanks for reaching out. "
-        "An agent will be with you shortly.",
-    )
+    messages = [
+        _append(
+            chat,
+            kind=Message.Kind.SYSTEM,
+            body=f"Hi {customer.first_name}, thanks for reaching out. "
+            "An agent will be with you shortly.",
+        )
+    ]
     if first_message:
-        _append(chat, kind=Message.Kind.CUSTOMER, body=first_message)
+        messages.append(_append(chat, kind=Message.Kind.CUSTOMER, body=first_message))
         chat.last_customer_message_at = now
     chat.save(update_fields=["last_seq", "last_customer_message_at"])
     ChatEvent.objects.create(chat=chat, kind=ChatEvent.Kind.QUEUED, data={"topic": topic.slug})
-    _publish_chat(chat)
+    # The chat first, so consoles know it when its messages arrive. The rule for feature apps:
+    # every stored message is published and fires message_posted.
+    _publish_chat(chat, was_queued=True)
     events.send_on_commit(events.chat_queued, chat_id=chat.pk)
+    for message in messages:
+        _publish_message(chat, message)
     return chat
 
 
@@ -183,7 +202,7 @@ def chat_assign(*, chat_id: int, agent: AbstractBaseUser, assigned_by: Any = Non
     chat.status = next_status(chat.status, Transition.ASSIGN)
     chat.agent = agent
     chat.assigned_at = timezone.now()
-    _append(
+    joined = _append(
         chat,
         kind=Message.Kind.SYSTEM,
         body=f"{protocol.staff_display_name(agent)} joined the chat.",
@@ -195,7 +214,9 @@ def chat_assign(*, chat_id: int, agent: AbstractBaseUser, assigned_by: Any = Non
         actor=assigned_by,
         data={"agent": agent.pk},
     )
-    _publish_chat(chat)
+    # Every stored message is delivered live, or clients see a gap in `seq` on every take.
+    _publish_message(chat, joined)
+    _publish_chat(chat, was_queued=True)
     events.send_on_commit(events.chat_assigned, chat_id=chat.pk, agent_id=agent.pk)
     return chat
 
@@ -261,6 +282,7 @@ def chat_close(*, chat_id: int, by: Participant) -> Chat:
     """End a chat. Closing a closed chat is an error (`chat_closed`) the caller can ignore."""
     chat = _lock_chat(chat_id)
     _check_agent_owns(chat, by)
+    was_queued = chat.status == Chat.Status.QUEUED
     try:
         chat.status = next_status(chat.status, Transition.CLOSE)
     except TransitionNotAllowed:
@@ -296,7 +318,7 @@ def chat_close(*, chat_id: int, by: Participant) -> Chat:
         chat=chat, kind=ChatEvent.Kind.CLOSED, actor=chat.closed_by_user, data={"by": by.kind}
     )
     _publish_message(chat, message)
-    _publish_chat(chat)
+    _publish_chat(chat, was_queued=was_queued)
     events.send_on_commit(events.chat_closed, chat_id=chat.pk)
     return chat
 

@@ -31,7 +31,7 @@ def customer_token_read(token: str) -> TokenClaim | None:
     except signing.BadSignature:
         return None
     chat_id, _, key = value.partition(".")
-    if not chat_id.isdigit() or not key:
+    if not (chat_id.isascii() and chat_id.isdigit()) or not key:
         return None
     return TokenClaim(int(chat_id), key)
 

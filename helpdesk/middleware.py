@@ -7,6 +7,7 @@ credentials: the public API is anonymous and the customer's token travels in the
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 
 from helpdesk.origins import is_widget_origin
 
@@ -24,10 +25,12 @@ class WidgetCorsMiddleware:
             response = HttpResponse(status=204)
         else:
             response = self.get_response(request)
+        if request.path.startswith(PUBLIC_API_PREFIX):
+            # The answer depends on Origin: shared caches must not serve one origin's to another.
+            patch_vary_headers(response, ["Origin"])
         if allowed:
             response["Access-Control-Allow-Origin"] = origin
             response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
             response["Access-Control-Allow-Headers"] = "Content-Type"
             response["Access-Control-Max-Age"] = "600"
-            response["Vary"] = "Origin"
         return response

@@ -127,7 +127,7 @@ def test_database_url() -> str:
     """The URL of the database this test runs on, for a server in another process."""
     db = connection.settings_dict
     if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
+        return f"sqlite://{db['NAME']}"  # NAME is absolute: sqlite:///abs/path
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 

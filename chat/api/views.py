@@ -7,6 +7,7 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -26,11 +27,20 @@ def customer_ws_url(request: Request, token: str) -> str:
     return f"{scheme}://{request.get_host()}/ws/chat/{token}/"
 
 
+class _ScopedRateThrottle(ScopedRateThrottle):
+    """DRF copies the rates into the class when it is imported; read them at call time, like
+    every other setting (a changed REST_FRAMEWORK setting would otherwise be ignored)."""
+
+    @property
+    def THROTTLE_RATES(self) -> dict[str, str | None]:  # type: ignore[override]
+        return api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[no-any-return]
+
+
 class _PublicApi(APIView):
     # Anonymous by design: no session, hence no CSRF exposure; the token is the credential.
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [_ScopedRateThrottle]
 
 
 class PublicChatStartApi(_PublicApi):
