@@ -1,0 +1,22 @@
+"""The daphne launch flags and access-log redaction that production relies on."""
+
+from chat.protocol import MAX_FRAME_BYTES
+from helpdesk.server import WEBSOCKET_MAX_MESSAGE_BYTES, daphne_argv, redact_path
+
+
+def test_customer_tokens_never_reach_the_access_log() -> None:
+    assert redact_path("/ws/chat/42.secretkey:signature/") == "/ws/chat/<token>/"
+
+
+def test_other_paths_are_logged_as_they_are() -> None:
+    assert redact_path("/ws/console/") == "/ws/console/"
+    assert redact_path("/api/v1/public/chats/") == "/api/v1/public/chats/"
+
+
+def test_daphne_bounds_websocket_messages_above_the_consumer_limit() -> None:
+    argv = daphne_argv(host="127.0.0.1", port=8000)
+    size = int(argv[argv.index("--websocket-max-message-size") + 1])
+    # Frames between the two limits get an error frame; only beyond does daphne close (1009).
+    assert size == WEBSOCKET_MAX_MESSAGE_BYTES > MAX_FRAME_BYTES
+    assert "--ping-interval" in argv and "--ping-timeout" in argv
+    assert argv[-1] == "helpdesk.asgi:application"
