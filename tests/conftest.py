@@ -182,13 +182,23 @@ def live_server_factory(
 ) -> Iterator[Callable[..., LiveServer]]:
     """Start real daphne processes (websockets included) on this test's database.
 
-    Call it with `port=` to restart a server on the same port (e.g. after a SIGKILL), and with
-    `env=` to add settings. The test's data must be committed, hence the transactional DB.
+    Call it with `port=` to restart a server on the same port (e.g. after a SIGKILL), with
+    `env=` to add settings, and with `flags=` to change daphne flags that helpdesk.server sets.
+    The test's data must be committed, hence the transactional DB.
     """
     servers: list[LiveServer] = []
 
-    def start(*, port: int | None = None, env: dict[str, str] | None = None) -> LiveServer:
+    def start(
+        *,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        flags: dict[str, str] | None = None,
+    ) -> LiveServer:
         port = port or free_port()
+        argv = daphne_argv(host="127.0.0.1", port=port)
+        for flag, value in (flags or {}).items():
+            assert flag in argv, f"helpdesk.server no longer passes {flag}"
+            argv[argv.index(flag) + 1] = value
         log_path = tmp_path / f"daphne-{port}-{len(servers)}.log"
         child_env = {
             **os.environ,
@@ -203,7 +213,7 @@ def live_server_factory(
             child_env["REDIS_URL"] = settings.REDIS_URL
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", *daphne_argv(host="127.0.0.1", port=port)],
+                [sys.executable, "-m", "daphne", *argv],
                 cwd=ROOT,
                 env=child_env,
                 stdout=log,

@@ -6,13 +6,9 @@ short protocol-ping timers for the heartbeat test.
 import asyncio
 import contextlib
 import json
-import os
-import subprocess
-import sys
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,8 +17,7 @@ from django.conf import settings
 from django.test import Client
 from websockets.asyncio.client import ClientConnection
 
-from helpdesk.server import daphne_argv
-from tests.conftest import ROOT, LiveServer, _wait_until_serving, free_port, test_database_url
+from tests.conftest import LiveServer
 
 # A bound for waiting on the network, never an assertion on speed.
 WAIT_SECONDS = 20.0
@@ -197,48 +192,18 @@ def server_log_problems(server: LiveServer) -> list[str]:
 
 @pytest.fixture
 def short_ping_server_factory(
-    transactional_db: None, tmp_path: Path
-) -> Iterator[Callable[..., LiveServer]]:
+    live_server_factory: Callable[..., LiveServer],
+) -> Callable[..., LiveServer]:
     """A daphne started with the production flags (helpdesk.server) except the protocol-ping
     timers, shortened so that a dead peer is dropped in seconds instead of 20 + 30 s."""
-    servers: list[LiveServer] = []
 
     def start(
         *, ping_interval: int, ping_timeout: int, env: dict[str, str] | None = None
     ) -> LiveServer:
-        port = free_port()
-        argv = daphne_argv(host="127.0.0.1", port=port)
-        for flag, value in (("--ping-interval", ping_interval), ("--ping-timeout", ping_timeout)):
-            assert flag in argv, f"helpdesk.server no longer passes {flag}"
-            argv[argv.index(flag) + 1] = str(value)
-        log_path = tmp_path / f"daphne-short-ping-{port}.log"
-        child_env = {
-            **os.environ,
-            "DATABASE_URL": test_database_url(),
-            "DJANGO_DEBUG": "true",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "HELPDESK_VAR_DIR": str(tmp_path / "var"),
-            "PYTHONUNBUFFERED": "1",
-            **(env or {}),
-        }
-        if settings.REDIS_URL:
-            child_env["REDIS_URL"] = settings.REDIS_URL
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", *argv],
-                cwd=ROOT,
-                env=child_env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        server = LiveServer(process=process, port=port, log_path=log_path)
-        servers.append(server)
-        _wait_until_serving(server)
-        return server
+        flags = {"--ping-interval": str(ping_interval), "--ping-timeout": str(ping_timeout)}
+        return live_server_factory(env=env, flags=flags)
 
-    yield start
-    for server in servers:
-        server.stop()
+    return start
 
 
 @pytest.fixture(autouse=True)
