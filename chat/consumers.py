@@ -4,6 +4,7 @@ No business rule lives here. Each inbound frame costs at most one `database_sync
 hop. Close codes and error codes are documented in docs/protocol.md.
 """
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -13,10 +14,10 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from chat import events, protocol, selectors, services
+from chat import dispatch, events, protocol, selectors, services
 from chat.errors import ChatNotFound
 from chat.flood import FloodGuard
-from chat.protocol import ClientFrame, MessageFrame, ResumeFrame, Role
+from chat.protocol import ClientFrame, ExtensionFrame, MessageFrame, ResumeFrame, Role
 from chat.services import Participant
 from chat.tokens import customer_token_read
 from helpdesk.errors import DomainError
@@ -83,6 +84,17 @@ class _FrameConsumer(AsyncJsonWebsocketConsumer):
 
     async def handle_frame(self, frame: ClientFrame) -> None:
         raise NotImplementedError
+
+    async def handle_extension(
+        self, frame: ExtensionFrame, *, actor: Participant, chat_id: int | None
+    ) -> None:
+        handler = dispatch.frame_handler(role=self.role, frame_type=frame.type)
+        assert handler is not None  # noqa: S101  (the parser only builds registered frames)
+        replies = await database_sync_to_async(handler)(
+            actor=actor, chat_id=chat_id, data=frame.data or {}
+        )
+        for reply in replies:
+            await self.send_json(reply)
 
     async def send_error(
         self, code: str, detail: str, *, chat: int | None = None, client_msg_id: str | None = None
@@ -162,7 +174,9 @@ class CustomerChatConsumer(_FrameConsumer):
         chat_id = self.chat_id
         assert chat_id is not None  # noqa: S101  (frames only arrive after a successful connect)
         customer = Participant.customer()
-        if isinstance(frame, MessageFrame):
+        if isinstance(frame, ExtensionFrame):
+            await self.handle_extension(frame, actor=customer, chat_id=chat_id)
+        elif isinstance(frame, MessageFrame):
             result = await database_sync_to_async(services.message_post)(
                 chat_id=chat_id,
                 sender=customer,
@@ -217,18 +231,42 @@ class ConsoleConsumer(_FrameConsumer):
         self.groups_joined = groups
         await self.accept()
         await self.send_json(protocol.chats_frame(chats, server_time=timezone.now()))
+        await database_sync_to_async(services.console_opened)(
+            agent=user, channel_name=self.channel_name
+        )
+        self.heartbeat = asyncio.create_task(self._beat())
+
+    async def _beat(self) -> None:
+        """Tell presence, now and then, that this console is still open."""
+        while True:
+            await asyncio.sleep(settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS)
+            try:
+                await database_sync_to_async(services.console_alive)(
+                    agent=self.user, channel_name=self.channel_name
+                )
+            except Exception:
+                logger.exception("console heartbeat failed")
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+        heartbeat = getattr(self, "heartbeat", None)
+        if heartbeat is not None:
+            heartbeat.cancel()
+            await database_sync_to_async(services.console_closed)(
+                agent=self.user, channel_name=self.channel_name
+            )
 
     async def handle_frame(self, frame: ClientFrame) -> None:
         if frame.type == "ping":
             await self.send_json(protocol.pong_frame())
             return
+        agent = Participant.agent(self.user)
+        if isinstance(frame, ExtensionFrame):
+            await self.handle_extension(frame, actor=agent, chat_id=None)
+            return
         chat_id = frame.chat
         assert chat_id is not None  # noqa: S101  (the protocol requires `chat` from agents)
-        agent = Participant.agent(self.user)
         if isinstance(frame, MessageFrame):
             result = await database_sync_to_async(services.message_post)(
                 chat_id=chat_id, sender=agent, body=frame.body, client_msg_id=frame.client_msg_id

@@ -21,11 +21,17 @@ from django.dispatch import Signal
 
 logger = logging.getLogger(__name__)
 
-# Signals, each sent after commit with `chat_id` (and `message_id` for message_posted).
+# Signals, each sent after commit with `chat_id` (and `message_id` for message_posted,
+# `agent_id` for chat_assigned, `requeued=True` for chat_queued when an agent left).
 chat_queued = Signal()
 chat_assigned = Signal()
 message_posted = Signal()
 chat_closed = Signal()
+# Console sockets, sent as they happen with `agent_id` and `channel_name`; heartbeats every
+# HELPDESK_CONSOLE_HEARTBEAT_SECONDS while a socket stays open (presence lives in routing).
+agent_connected = Signal()
+agent_heartbeat = Signal()
+agent_disconnected = Signal()
 
 # The channel-layer event type every consumer forwards as is (`frame.send` -> frame_send).
 FRAME_EVENT = "frame.send"

@@ -48,6 +48,10 @@ class Chat(models.Model):
     assigned_at = models.DateTimeField(null=True, blank=True)
     first_agent_response_at = models.DateTimeField(null=True, blank=True)
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    # When the chat last entered the queue, and its rank there: a chat whose agent left goes
+    # back to the front (priority 1) instead of the end.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    queue_priority = models.PositiveSmallIntegerField(default=0)
     # Since when the customer has been waiting for an answer (None while they are answered).
     # Stored rather than derived so the console can sort by it with an index.
     awaiting_reply_since = models.DateTimeField(null=True, blank=True)
@@ -65,6 +69,9 @@ class Chat(models.Model):
         indexes = [
             models.Index(fields=["status", "awaiting_reply_since"], name="chat_status_wait_idx"),
             models.Index(fields=["agent", "status"], name="chat_agent_status_idx"),
+            models.Index(
+                fields=["status", "-queue_priority", "queued_at"], name="chat_queue_order_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -123,6 +130,7 @@ class ChatEvent(models.Model):
     class Kind(models.TextChoices):
         QUEUED = "queued", "Queued"
         ASSIGNED = "assigned", "Assigned"
+        REQUEUED = "requeued", "Requeued"
         CLOSED = "closed", "Closed"
 
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="events")

@@ -24,7 +24,7 @@ _TYPES: dict[Role, frozenset[str]] = {
     "customer": frozenset({"message", "typing", "resume", "close", "ping"}),
     "agent": frozenset({"message", "typing", "resume", "take", "close", "ping"}),
 }
-_ALL_TYPES = frozenset().union(*_TYPES.values())
+CORE_TYPES = frozenset().union(*_TYPES.values())
 
 
 class ProtocolError(DomainError):
@@ -49,6 +49,13 @@ class MessageFrame(ClientFrame):
 
 
 @dataclass(frozen=True)
+class ExtensionFrame(ClientFrame):
+    """A frame a feature app registered (chat.dispatch); its handler validates `data`."""
+
+    data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class ResumeFrame(ClientFrame):
     after_seq: int = 0
 
@@ -68,7 +75,11 @@ def parse_client_frame(data: Any, *, role: Role) -> ClientFrame:
     if not isinstance(frame_type, str):
         raise ProtocolError("invalid_frame", "A frame needs a string 'type'.")
     if frame_type not in _TYPES[role]:
-        if frame_type in _ALL_TYPES:
+        from chat.dispatch import frame_handler  # dispatch imports this module
+
+        if frame_handler(role=role, frame_type=frame_type) is not None:
+            return ExtensionFrame(type=frame_type, data=data)
+        if frame_type in CORE_TYPES:
             raise ProtocolError("forbidden", f"'{frame_type}' frames are not allowed here.")
         raise ProtocolError("unknown_type", "Unknown frame type.")
     if frame_type == "ping":

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from chat import protocol
 from chat.errors import ChatNotFound
@@ -78,6 +78,11 @@ def message_frames_for_agent(
     return _message_frames_after(chat=chat, after_seq=after_seq)
 
 
+def queue_order(chats: QuerySet[Chat]) -> QuerySet[Chat]:
+    """The queue's order: chats whose agent left first, then by time in the queue."""
+    return chats.order_by("-queue_priority", "queued_at", "pk")
+
+
 def console_chat_frames(*, agent: Any) -> list[dict[str, Any]]:
     """What an agent's console shows on (re)connect: their open chats, then the queue.
 
@@ -96,7 +101,7 @@ def console_chat_frames(*, agent: Any) -> list[dict[str, Any]]:
         .order_by(F("awaiting_reply_since").asc(nulls_last=True), "created_at")
     )
     mine = list(base.filter(agent_id=agent.pk, status=Chat.Status.ACTIVE))
-    queue = list(base.filter(status=Chat.Status.QUEUED)[:CONSOLE_QUEUE_LIMIT])
+    queue = list(queue_order(base.filter(status=Chat.Status.QUEUED))[:CONSOLE_QUEUE_LIMIT])
     return [protocol.chat_frame_for_staff(chat, preview=chat.preview) for chat in mine + queue]
 
 

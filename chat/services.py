@@ -160,7 +160,11 @@ def chat_start(
     )
     now = timezone.now()
     chat = Chat.objects.create(
-        topic=topic, customer=customer, status=Chat.Status.QUEUED, awaiting_reply_since=now
+        topic=topic,
+        customer=customer,
+        status=Chat.Status.QUEUED,
+        queued_at=now,
+        awaiting_reply_since=now,
     )
     messages = [
         _append(
@@ -321,6 +325,73 @@ def chat_close(*, chat_id: int, by: Participant) -> Chat:
     _publish_chat(chat, was_queued=was_queued)
     events.send_on_commit(events.chat_closed, chat_id=chat.pk)
     return chat
+
+
+@transaction.atomic
+def chat_requeue(*, chat_id: int, reason: str) -> Chat:
+    """Put an active chat back at the front of the queue: its agent left (or gave it back).
+
+    The customer is told and keeps the whole history; requeueing a queued chat is a no-op.
+    """
+    chat = _lock_chat(chat_id)
+    if chat.status == Chat.Status.QUEUED:
+        return chat
+    try:
+        chat.status = next_status(chat.status, Transition.REQUEUE)
+    except TransitionNotAllowed:
+        raise ChatClosed() from None
+    previous_agent = chat.agent
+    now = timezone.now()
+    chat.agent = None
+    chat.queued_at = now
+    chat.queue_priority = 1
+    chat.awaiting_reply_since = chat.awaiting_reply_since or now
+    message = _append(
+        chat,
+        kind=Message.Kind.SYSTEM,
+        body=f"{protocol.staff_display_name(previous_agent)} had to step away. "
+        "You keep your place at the front of the queue; another agent will be with you shortly.",
+    )
+    chat.save(
+        update_fields=[
+            "status",
+            "agent",
+            "queued_at",
+            "queue_priority",
+            "awaiting_reply_since",
+            "last_seq",
+        ]
+    )
+    ChatEvent.objects.create(
+        chat=chat,
+        kind=ChatEvent.Kind.REQUEUED,
+        data={"reason": reason, "previous_agent": previous_agent.pk},
+    )
+    # The previous agent's consoles are in the queue group: they see the chat leave them.
+    _publish_chat(chat, was_queued=True)
+    events.send_on_commit(events.chat_queued, chat_id=chat.pk, requeued=True)
+    _publish_message(chat, message)
+    return chat
+
+
+def console_opened(*, agent: AbstractBaseUser, channel_name: str) -> None:
+    """An agent's console socket is open (presence is routing's business, not chat's)."""
+    events.agent_connected.send(
+        sender=events.agent_connected, agent_id=agent.pk, channel_name=channel_name
+    )
+
+
+def console_alive(*, agent: AbstractBaseUser, channel_name: str) -> None:
+    """An open console socket is still there (sent periodically while it stays open)."""
+    events.agent_heartbeat.send(
+        sender=events.agent_heartbeat, agent_id=agent.pk, channel_name=channel_name
+    )
+
+
+def console_closed(*, agent: AbstractBaseUser, channel_name: str) -> None:
+    events.agent_disconnected.send(
+        sender=events.agent_disconnected, agent_id=agent.pk, channel_name=channel_name
+    )
 
 
 def typing_audience(*, chat_id: int, sender: Participant) -> list[str]:

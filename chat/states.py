@@ -15,6 +15,7 @@ class ChatStatus(StrEnum):
 class Transition(StrEnum):
     ASSIGN = "assign"
     CLOSE = "close"
+    REQUEUE = "requeue"
 
 
 _ALLOWED: dict[tuple[ChatStatus, Transition], ChatStatus] = {
@@ -22,6 +23,8 @@ _ALLOWED: dict[tuple[ChatStatus, Transition], ChatStatus] = {
     # A customer may give up while still queued.
     (ChatStatus.QUEUED, Transition.CLOSE): ChatStatus.CLOSED,
     (ChatStatus.ACTIVE, Transition.CLOSE): ChatStatus.CLOSED,
+    # Its agent left (presence lost, logged out): back to the front of the queue.
+    (ChatStatus.ACTIVE, Transition.REQUEUE): ChatStatus.QUEUED,
 }
 
 

@@ -71,7 +71,8 @@ class ChatFactory(factory.django.DjangoModelFactory):
     topic = factory.SubFactory(TopicFactory)
     customer = factory.SubFactory(CustomerFactory)
     status = Chat.Status.QUEUED
-    awaiting_reply_since = factory.LazyFunction(timezone.now)
+    queued_at = factory.LazyFunction(timezone.now)
+    awaiting_reply_since = factory.LazyAttribute(lambda chat: chat.queued_at)
 
 
 class MessageFactory(factory.django.DjangoModelFactory):

@@ -66,13 +66,21 @@ def test_other_agents_chats_and_closed_chats_are_left_out() -> None:
     assert frames == []
 
 
-def test_the_queue_is_ordered_by_the_longest_wait() -> None:
+def test_the_queue_is_ordered_by_time_in_the_queue() -> None:
     agent = AgentFactory()
     now = timezone.now()
-    newest = ChatFactory(awaiting_reply_since=now - timedelta(minutes=1))
-    oldest = ChatFactory(awaiting_reply_since=now - timedelta(minutes=30))
-    middle = ChatFactory(awaiting_reply_since=now - timedelta(minutes=10))
+    newest = ChatFactory(queued_at=now - timedelta(minutes=1))
+    oldest = ChatFactory(queued_at=now - timedelta(minutes=30))
+    middle = ChatFactory(queued_at=now - timedelta(minutes=10))
     assert ids(selectors.console_chat_frames(agent=agent)) == [oldest.pk, middle.pk, newest.pk]
+
+
+def test_a_chat_whose_agent_left_goes_to_the_front_of_the_queue() -> None:
+    agent = AgentFactory()
+    now = timezone.now()
+    waiting = ChatFactory(queued_at=now - timedelta(minutes=30))
+    requeued = ChatFactory(queued_at=now, queue_priority=1)
+    assert ids(selectors.console_chat_frames(agent=agent)) == [requeued.pk, waiting.pk]
 
 
 def test_own_chats_waiting_longest_come_first_and_answered_ones_last() -> None:
@@ -102,8 +110,8 @@ def test_the_queue_is_cut_at_the_limit(monkeypatch) -> None:
     monkeypatch.setattr(selectors, "CONSOLE_QUEUE_LIMIT", 3)
     agent = AgentFactory()
     now = timezone.now()
-    chats = [ChatFactory(awaiting_reply_since=now - timedelta(minutes=m)) for m in range(5)]
-    # The three that waited longest.
+    chats = [ChatFactory(queued_at=now - timedelta(minutes=m)) for m in range(5)]
+    # The three longest in the queue.
     assert ids(selectors.console_chat_frames(agent=agent)) == [c.pk for c in chats[:1:-1]]
 
 

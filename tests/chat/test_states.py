@@ -10,6 +10,7 @@ ALLOWED = {
     (ChatStatus.QUEUED, Transition.ASSIGN): ChatStatus.ACTIVE,
     (ChatStatus.QUEUED, Transition.CLOSE): ChatStatus.CLOSED,
     (ChatStatus.ACTIVE, Transition.CLOSE): ChatStatus.CLOSED,
+    (ChatStatus.ACTIVE, Transition.REQUEUE): ChatStatus.QUEUED,
 }
 EVERY_PAIR = list(itertools.product(ChatStatus, Transition))
 
@@ -41,6 +42,8 @@ def test_the_refused_transitions_are_exactly_these() -> None:
         (ChatStatus.ACTIVE, Transition.ASSIGN),
         (ChatStatus.CLOSED, Transition.ASSIGN),
         (ChatStatus.CLOSED, Transition.CLOSE),
+        (ChatStatus.QUEUED, Transition.REQUEUE),
+        (ChatStatus.CLOSED, Transition.REQUEUE),
     }
 
 
