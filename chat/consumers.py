@@ -263,7 +263,7 @@ class ConsoleConsumer(_FrameConsumer):
             return
         agent = Participant.agent(self.user)
         if isinstance(frame, ExtensionFrame):
-            await self.handle_extension(frame, actor=agent, chat_id=None)
+            await self.handle_extension(frame, actor=agent, chat_id=frame.chat)
             return
         chat_id = frame.chat
         assert chat_id is not None  # noqa: S101  (the protocol requires `chat` from agents)

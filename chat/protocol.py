@@ -78,7 +78,9 @@ def parse_client_frame(data: Any, *, role: Role) -> ClientFrame:
         from chat.dispatch import frame_handler  # dispatch imports this module
 
         if frame_handler(role=role, frame_type=frame_type) is not None:
-            return ExtensionFrame(type=frame_type, data=data)
+            # A feature frame may name a chat; the consumer checks it like any other.
+            chat = _int_field(data, "chat", minimum=1) if "chat" in data else None
+            return ExtensionFrame(type=frame_type, chat=chat, data=data)
         if frame_type in CORE_TYPES:
             raise ProtocolError("forbidden", f"'{frame_type}' frames are not allowed here.")
         raise ProtocolError("unknown_type", "Unknown frame type.")

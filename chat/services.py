@@ -5,6 +5,7 @@ checks the transition against `chat.states`, writes, records a ChatEvent, and pu
 and domain signals only after commit (`chat.events`).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -50,6 +51,17 @@ class Participant:
     @classmethod
     def system(cls) -> "Participant":
         return cls(kind="system")
+
+
+# Checks that feature apps add to every assignment (routing: the agent's capacity). Each runs
+# inside chat_assign's transaction with the chat row locked and raises a DomainError to refuse.
+AssignmentGuard = Callable[..., None]
+_assignment_guards: list[AssignmentGuard] = []
+
+
+def register_assignment_guard(guard: AssignmentGuard) -> None:
+    if guard not in _assignment_guards:
+        _assignment_guards.append(guard)
 
 
 @dataclass(frozen=True)
@@ -203,6 +215,8 @@ def chat_assign(*, chat_id: int, agent: AbstractBaseUser, assigned_by: Any = Non
         raise ChatAlreadyAssigned()
     if not can(chat.status, Transition.ASSIGN):
         raise ChatClosed()
+    for guard in _assignment_guards:
+        guard(chat=chat, agent=agent, assigned_by=assigned_by)
     chat.status = next_status(chat.status, Transition.ASSIGN)
     chat.agent = agent
     chat.assigned_at = timezone.now()
