@@ -157,6 +157,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Periodic tasks (run `celery -A helpdesk beat` next to the workers).
+CELERY_BEAT_SCHEDULE = {
+    # Agents gone past the grace period become away and their chats are requeued.
+    "routing-presence-sweep": {"task": "routing.tasks.presence_sweep", "schedule": 15.0},
+    # The routing policy's safety net, for a trigger missed while a row was locked.
+    "routing-queue-drain": {"task": "routing.tasks.queue_drain", "schedule": 15.0},
+}
 
 # --- Auth, sessions, security -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -259,6 +266,15 @@ HELPDESK_WS_RATE_BURST = env_int("HELPDESK_WS_RATE_BURST", 30)
 HELPDESK_WS_ABUSE_REJECTIONS = env_int("HELPDESK_WS_ABUSE_REJECTIONS", 20)
 # How often an open console tells presence it is still there.
 HELPDESK_CONSOLE_HEARTBEAT_SECONDS = env_int("HELPDESK_CONSOLE_HEARTBEAT_SECONDS", 20)
+
+# --- Routing (docs/routing.md) ---------------------------------------------------------------
+# The class deciding who gets which chat: AutomaticPolicy assigns, ManualPolicy lets agents take.
+HELPDESK_ROUTING_POLICY = env_str("HELPDESK_ROUTING_POLICY", "routing.policies.AutomaticPolicy")
+# A console connection is live while seen within this many seconds (keep it > the heartbeat).
+HELPDESK_PRESENCE_TTL_SECONDS = env_int("HELPDESK_PRESENCE_TTL_SECONDS", 60)
+# How long an online agent may have no live console before they become away and their chats
+# go back to the front of the queue.
+HELPDESK_PRESENCE_GRACE_SECONDS = env_int("HELPDESK_PRESENCE_GRACE_SECONDS", 60)
 
 LOGGING = {
     "version": 1,

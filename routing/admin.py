@@ -1,0 +1,41 @@
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from routing.models import AgentProfile, ConsoleConnection
+
+
+@admin.register(AgentProfile)
+class AgentProfileAdmin(admin.ModelAdmin):
+    """Supervisors set each agent's skills and limit here; presence sets the status."""
+
+    list_display = ["user", "seniority", "max_chats", "status", "skills", "last_assigned_at"]
+    list_filter = ["seniority", "status", "topics"]
+    list_editable = ["seniority", "max_chats"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
+    filter_horizontal = ["topics"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["status_changed_at", "last_assigned_at", "last_disconnected_at"]
+    list_select_related = ["user"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AgentProfile]:
+        return super().get_queryset(request).prefetch_related("topics")
+
+    @admin.display(description="skills")
+    def skills(self, obj: AgentProfile) -> str:
+        return ", ".join(topic.name for topic in obj.topics.all()) or "-"
+
+
+@admin.register(ConsoleConnection)
+class ConsoleConnectionAdmin(admin.ModelAdmin):
+    """Open consoles, for supervisors to see who is there. Written by presence only."""
+
+    list_display = ["agent", "channel_name", "opened_at", "last_seen_at"]
+    search_fields = ["agent__username"]
+    list_select_related = ["agent"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

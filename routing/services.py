@@ -1,0 +1,260 @@
+"""Every state change of routing: presence, the agents' chosen status, and assignment.
+
+Services take keyword-only arguments, write inside a transaction and send routing's signal
+only after commit. Assignment goes through `chat.services.chat_assign`, which owns the chat's
+state machine; routing only decides who gets which chat, under row locks (docs/routing.md).
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from chat import services as chat_services
+from chat.errors import ChatAlreadyAssigned, ChatClosed, ChatNotFound
+from chat.models import Chat
+from chat.selectors import queue_order
+from helpdesk.errors import Forbidden
+from routing import events, selectors
+from routing.errors import AgentAtCapacity
+from routing.models import AgentProfile, ConsoleConnection
+
+logger = logging.getLogger(__name__)
+
+# Statuses an agent may choose from the console (offline is for supervisors and the future
+# logout flow; `away` is also what presence sets when the agent is gone).
+CHOOSABLE_STATUSES = frozenset({AgentProfile.Status.ONLINE, AgentProfile.Status.AWAY})
+
+
+@dataclass(frozen=True)
+class Assignment:
+    chat_id: int
+    agent_id: int
+
+
+def _skip_locked(qs: QuerySet) -> QuerySet:  # type: ignore[type-arg]
+    """Lock the rows, skipping those another transaction holds.
+
+    SQLite has no row locks (Django ignores select_for_update there) but it serialises
+    writers: our IMMEDIATE transactions take the database's write lock up front.
+    """
+    if connection.features.has_select_for_update_skip_locked:
+        return qs.select_for_update(skip_locked=True, of=("self",))
+    return qs.select_for_update()
+
+
+def profile_for(*, agent_id: int) -> AgentProfile:
+    """The agent's profile, created with the defaults the first time it is needed."""
+    profile, _ = AgentProfile.objects.get_or_create(user_id=agent_id)
+    return profile
+
+
+def _lock_profile(agent_id: int) -> AgentProfile:
+    profile_for(agent_id=agent_id)
+    return AgentProfile.objects.select_for_update().get(user_id=agent_id)
+
+
+def _announce_if_available(profile: AgentProfile) -> None:
+    if profile.status == AgentProfile.Status.ONLINE:
+        transaction.on_commit(
+            partial(
+                events.agent_available.send, sender=events.agent_available, agent_id=profile.user_id
+            )
+        )
+
+
+def assignment_guard(*, chat: Chat, agent: object, assigned_by: object) -> None:
+    """Registered with chat_assign: no assignment, by the router or by hand (`take`), puts an
+    agent above their limit. The profile's row lock orders concurrent takes and routers."""
+    profile = _lock_profile(agent.pk)  # type: ignore[attr-defined]
+    if selectors.open_chat_count(agent_id=profile.user_id) >= profile.max_chats:
+        raise AgentAtCapacity()
+
+
+# --- Presence ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def connection_open(*, agent_id: int, channel_name: str) -> ConsoleConnection:
+    """A console tab opened. An online agent with room may receive chats from now on."""
+    # The profile's lock orders this with presence_sweep: a sweep deciding the agent is gone
+    # either sees this row or runs before it exists.
+    profile = _lock_profile(agent_id)
+    now = timezone.now()
+    conn, _ = ConsoleConnection.objects.update_or_create(
+        channel_name=channel_name,
+        defaults={"agent_id": agent_id, "last_seen_at": now},
+        create_defaults={"agent_id": agent_id, "opened_at": now, "last_seen_at": now},
+    )
+    _announce_if_available(profile)
+    return conn
+
+
+@transaction.atomic
+def connection_touch(*, agent_id: int, channel_name: str) -> None:
+    """A heartbeat of an open tab keeps its connection live."""
+    updated = ConsoleConnection.objects.filter(channel_name=channel_name, agent_id=agent_id).update(
+        last_seen_at=timezone.now()
+    )
+    if not updated:
+        # The row was swept while the socket stayed open (e.g. the database was unreachable
+        # for a while): the tab is alive, so it is a connection again.
+        connection_open(agent_id=agent_id, channel_name=channel_name)
+
+
+@transaction.atomic
+def connection_close(*, agent_id: int, channel_name: str) -> None:
+    """A console tab closed; presence_sweep decides, after the grace period, if the agent left."""
+    ConsoleConnection.objects.filter(channel_name=channel_name, agent_id=agent_id).delete()
+    profile_for(agent_id=agent_id)
+    AgentProfile.objects.filter(user_id=agent_id).update(last_disconnected_at=timezone.now())
+
+
+@transaction.atomic
+def agent_status_set(*, agent: object, status: str) -> AgentProfile:
+    """The agent chose a status. Choosing online makes them available (if a console is open)."""
+    if status not in AgentProfile.Status.values:
+        raise ValueError(f"unknown agent status {status!r}")
+    profile = _lock_profile(agent.pk)  # type: ignore[attr-defined]
+    if profile.status != status:
+        profile.status = status
+        profile.status_changed_at = timezone.now()
+        profile.save(update_fields=["status", "status_changed_at"])
+        _announce_if_available(profile)
+    return profile
+
+
+def presence_sweep() -> list[int]:
+    """Agents gone for longer than the grace period: online becomes away, and each of their
+    active chats goes back to the front of the queue (the customer is told).
+
+    Each agent is handled in its own transaction under the profile's row lock (skipping one
+    another sweep holds), and re-checked under it. Returns the ids of the agents handled.
+    """
+    handled = [agent_id for agent_id in selectors.gone_agent_ids() if _agent_left(agent_id)]
+    _forget_dead_connections()
+    return handled
+
+
+@transaction.atomic
+def _agent_left(agent_id: int) -> bool:
+    profile = _skip_locked(AgentProfile.objects.filter(user_id=agent_id)).first()
+    if profile is None or agent_id not in selectors.gone_agent_ids(agent_ids=[agent_id]):
+        # Another sweep holds it, or the agent came back meanwhile.
+        return False
+    if profile.status == AgentProfile.Status.ONLINE:
+        profile.status = AgentProfile.Status.AWAY
+        profile.status_changed_at = timezone.now()
+        profile.save(update_fields=["status", "status_changed_at"])
+    chat_ids = list(
+        Chat.objects.filter(agent_id=agent_id, status=Chat.Status.ACTIVE).values_list(
+            "pk", flat=True
+        )
+    )
+    for chat_id in chat_ids:
+        chat_services.chat_requeue(chat_id=chat_id, reason="agent_left")
+    logger.info("agent %s left: %s chat(s) requeued", agent_id, len(chat_ids))
+    return True
+
+
+def _forget_dead_connections() -> None:
+    # Rows of killed processes: once past TTL + grace they no longer prove anything.
+    ttl = settings.HELPDESK_PRESENCE_TTL_SECONDS + settings.HELPDESK_PRESENCE_GRACE_SECONDS
+    ConsoleConnection.objects.filter(
+        last_seen_at__lt=timezone.now() - timedelta(seconds=ttl)
+    ).delete()
+
+
+# --- Assignment --------------------------------------------------------------------------------
+
+
+def queue_drain(*, limit: int | None = None) -> list[Assignment]:
+    """Assign queued chats while some eligible agent can take one; the assignments made.
+
+    One assignment per transaction, so locks are held for a moment only and several processes
+    can drain at once: each one skips the chats and agents another has locked.
+    """
+    made: list[Assignment] = []
+    while limit is None or len(made) < limit:
+        assignment = _assign_next()
+        if assignment is None:
+            break
+        made.append(assignment)
+    return made
+
+
+class _ChatGone(Exception):
+    """The locked chat could not be assigned after all (closed or taken meanwhile)."""
+
+
+@transaction.atomic
+def _assign_next() -> Assignment | None:
+    """The longest-waiting chat some agent can take, given to the best such agent."""
+    agents = list(selectors.available_agents())
+    if not agents:
+        return None
+    skills = {agent.pk: {topic.pk for topic in agent.topics.all()} for agent in agents}
+    topics = set().union(*skills.values())
+    unavailable: set[int] = set()
+    gone_chats: set[int] = set()
+    while topics:
+        chat = (
+            _skip_locked(
+                queue_order(
+                    Chat.objects.filter(status=Chat.Status.QUEUED, topic_id__in=topics).exclude(
+                        pk__in=gone_chats
+                    )
+                )
+            )
+            .values("pk", "topic_id")
+            .first()
+        )
+        if chat is None:
+            return None
+        for profile in agents:
+            if profile.pk in unavailable or chat["topic_id"] not in skills[profile.pk]:
+                continue
+            try:
+                assignment = _try_agent(profile, chat_id=chat["pk"])
+            except _ChatGone:
+                gone_chats.add(chat["pk"])
+                break
+            if assignment is not None:
+                return assignment
+            unavailable.add(profile.pk)
+        else:
+            # No agent of this topic is free now: no other chat of the topic finds one either.
+            topics.discard(chat["topic_id"])
+    return None
+
+
+def _try_agent(candidate: AgentProfile, *, chat_id: int) -> Assignment | None:
+    """Assign the locked chat to the candidate if, under the candidate's row lock, they are
+    still online, present and below capacity; None if they cannot take it."""
+    profile = (
+        _skip_locked(AgentProfile.objects.filter(pk=candidate.pk)).select_related("user").first()
+    )
+    if profile is None or profile.status != AgentProfile.Status.ONLINE:
+        return None
+    if not selectors.agent_is_present(agent_id=profile.user_id):
+        return None
+    # Recounted under the lock: every router assigning to this agent holds the same lock, so
+    # the count cannot move until we commit.
+    if selectors.open_chat_count(agent_id=profile.user_id) >= profile.max_chats:
+        return None
+    try:
+        chat_services.chat_assign(chat_id=chat_id, agent=profile.user)
+    except (Forbidden, AgentAtCapacity):
+        # No longer an agent (left the group, deactivated), or full after all: skip them.
+        return None
+    except (ChatAlreadyAssigned, ChatClosed, ChatNotFound):
+        # Taken by hand or closed by the customer since we read the queue.
+        raise _ChatGone() from None
+    profile.last_assigned_at = timezone.now()
+    profile.save(update_fields=["last_assigned_at"])
+    return Assignment(chat_id=chat_id, agent_id=profile.user_id)
