@@ -171,7 +171,13 @@ def chat_frame_for_staff(chat: Chat, *, preview: str | None) -> dict[str, Any]:
         "type": "chat",
         "id": chat.pk,
         "status": chat.status,
-        "topic": {"slug": chat.topic.slug, "name": chat.topic.name},
+        "topic": {
+            "slug": chat.topic.slug,
+            "name": chat.topic.name,
+            # The console colours the customer's wait against these (seconds).
+            "amber_after": chat.topic.amber_after_seconds,
+            "red_after": chat.topic.red_after_seconds,
+        },
         "customer": {"name": chat.customer.name, "email": chat.customer.email or None},
         "agent": (
             {"id": chat.agent.pk, "name": staff_display_name(chat.agent)} if chat.agent else None

@@ -5,8 +5,16 @@ from helpdesk.models import Customer, Topic
 
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "is_active", "position"]
-    list_editable = ["is_active", "position"]
+    list_display = [
+        "name",
+        "slug",
+        "is_active",
+        "position",
+        "amber_after_seconds",
+        "red_after_seconds",
+    ]
+    list_editable = ["is_active", "position", "amber_after_seconds", "red_after_seconds"]
+    fields = ["name", "slug", "is_active", "position", "amber_after_seconds", "red_after_seconds"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name", "slug"]
 

@@ -1,6 +1,7 @@
 """The helpdesk core: who the customers are and what they can ask about."""
 
 from django.db import models
+from django.db.models import F, Q
 
 
 class Topic(models.Model):
@@ -10,9 +11,30 @@ class Topic(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0, help_text="Order in the widget.")
+    # How long a customer may wait for an answer before the console colours the chat amber,
+    # then red (docs/routing.md); supervisors set them per topic.
+    amber_after_seconds = models.PositiveIntegerField(
+        default=60, help_text="Seconds a customer waits for an answer before the chat turns amber."
+    )
+    red_after_seconds = models.PositiveIntegerField(
+        default=180,
+        help_text="Seconds a customer waits for an answer before the chat turns red "
+        "(more than the amber threshold).",
+    )
 
     class Meta:
         ordering = ["position", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amber_after_seconds__gt=0)
+                & Q(red_after_seconds__gt=F("amber_after_seconds")),
+                name="topic_thresholds_red_after_amber",
+                violation_error_message=(
+                    "The red threshold must be above the amber threshold, "
+                    "and the amber threshold above zero."
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -275,6 +275,8 @@ HELPDESK_PRESENCE_TTL_SECONDS = env_int("HELPDESK_PRESENCE_TTL_SECONDS", 60)
 # How long an online agent may have no live console before they become away and their chats
 # go back to the front of the queue.
 HELPDESK_PRESENCE_GRACE_SECONDS = env_int("HELPDESK_PRESENCE_GRACE_SECONDS", 60)
+# The handling time a queue estimate assumes for a topic with no closed chat to learn from.
+HELPDESK_DEFAULT_HANDLING_SECONDS = env_int("HELPDESK_DEFAULT_HANDLING_SECONDS", 300)
 
 LOGGING = {
     "version": 1,

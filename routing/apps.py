@@ -15,6 +15,12 @@ class RoutingConfig(AppConfig):
         uid = "routing"
         chat_events.chat_queued.connect(receivers.on_chat_queued, dispatch_uid=f"{uid}.queued")
         chat_events.chat_closed.connect(receivers.on_chat_closed, dispatch_uid=f"{uid}.closed")
+        # Receivers run in the order connected: the policy first, then the queue's standing,
+        # so a chat assigned at once is not announced as waiting.
+        for name in ("chat_queued", "chat_assigned", "chat_closed"):
+            getattr(chat_events, name).connect(
+                receivers.on_queue_changed, dispatch_uid=f"{uid}.queue.{name}"
+            )
         chat_events.agent_connected.connect(
             receivers.on_agent_connected, dispatch_uid=f"{uid}.connected"
         )
@@ -27,7 +33,13 @@ class RoutingConfig(AppConfig):
         events.agent_available.connect(
             receivers.on_agent_available, dispatch_uid=f"{uid}.available"
         )
+        events.agent_available.connect(
+            receivers.on_agent_available_queue, dispatch_uid=f"{uid}.available.queue"
+        )
         chat_services.register_assignment_guard(services.assignment_guard)
         dispatch.register_frame_handler(
             role="agent", frame_type="status", handler=handlers.status_frame
+        )
+        dispatch.register_frame_handler(
+            role="customer", frame_type="queue_status", handler=handlers.queue_status_frame
         )

@@ -1,10 +1,10 @@
-"""Frames routing adds to the agent's console (registered with chat.dispatch in apps.py)."""
+"""Frames routing adds to the sockets (registered with chat.dispatch in apps.py)."""
 
 from typing import Any
 
 from chat.protocol import ProtocolError
 from chat.services import Participant
-from routing import services
+from routing import selectors, services
 
 
 def status_frame(*, actor: Participant, chat_id: int | None, data: dict[str, Any]) -> list[dict]:
@@ -15,3 +15,16 @@ def status_frame(*, actor: Participant, chat_id: int | None, data: dict[str, Any
         raise ProtocolError("invalid_frame", '\'status\' must be "online" or "away".')
     profile = services.agent_status_set(agent=actor.user, status=status)
     return [{"type": "agent_status", "status": profile.status}]
+
+
+def queue_status_frame(
+    *, actor: Participant, chat_id: int | None, data: dict[str, Any]
+) -> list[dict]:
+    """Customer: `{"type": "queue_status"}` -> the chat's current `queue` frame.
+
+    The consumer passes the customer's own chat (the token's); any other field is ignored.
+    A chat not in the queue gets a `queue` frame whose fields are all null.
+    """
+    if chat_id is None:  # pragma: no cover - the customer consumer always knows its chat
+        raise ProtocolError("invalid_frame", "No chat.")
+    return [selectors.queue_frame_for_chat(chat_id=chat_id)]

@@ -60,3 +60,22 @@ def on_agent_disconnected(sender: Any, *, agent_id: int, channel_name: str, **kw
         services.presence_sweep()
     except Exception:
         logger.exception("presence: disconnection of agent %s failed", agent_id)
+
+
+# --- Queue standing: after the policy has run, customers learn where they stand -------------
+
+
+def on_queue_changed(sender: Any, *, chat_id: int, **kwargs: Any) -> None:
+    """A chat was queued, requeued, assigned or closed: its topic's queue moved (a close also
+    moves the topic's mean handling time)."""
+    try:
+        services.queue_publish_for_chat(chat_id=chat_id)
+    except Exception:
+        logger.exception("could not publish the queue after a change of chat %s", chat_id)
+
+
+def on_agent_available_queue(sender: Any, *, agent_id: int, **kwargs: Any) -> None:
+    try:
+        services.queue_publish_for_agent(agent_id=agent_id)
+    except Exception:
+        logger.exception("could not publish the queue after agent %s became available", agent_id)

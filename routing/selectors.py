@@ -1,15 +1,25 @@
-"""Reads of routing: who is present, who can take a chat, how loaded each agent is."""
+"""Reads of routing: who is present, who can take a chat, how loaded each agent is, and where
+each queued chat stands (position and estimated wait)."""
 
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from chat.models import Chat
+from chat.selectors import queue_order
 from helpdesk.roles import AGENTS_GROUP
+from routing import protocol
 from routing.models import AgentProfile, ConsoleConnection
+
+# How many of a topic's most recently closed chats the queue estimate learns from.
+HANDLING_SAMPLE_SIZE = 50
 
 
 def live_since(*, now: datetime | None = None) -> datetime:
@@ -89,3 +99,156 @@ def gone_agent_ids(*, agent_ids: list[int] | None = None, now: datetime | None =
         .order_by("pk")
         .values_list("user_id", flat=True)
     )
+
+
+def agent_handles(skills: set[int], topic_id: int) -> bool:
+    """An agent with no skills set handles every topic; with skills, only those topics."""
+    return not skills or topic_id in skills
+
+
+# --- Queue position and estimated wait -------------------------------------------------------
+
+
+def _estimating_agents(*, now: datetime) -> QuerySet[AgentProfile]:
+    """Agents an estimate counts on: chose online, an active agent, and present.
+
+    Present here is a live console, or a console closed less than the grace period ago: a
+    reload of the console does not flash "no agent available" to every waiting customer.
+    Capacity is not considered: a full agent still frees slots for the queue.
+    """
+    grace = timedelta(seconds=settings.HELPDESK_PRESENCE_GRACE_SECONDS)
+    live = live_connections(now=now).filter(agent_id=OuterRef("user_id"))
+    return AgentProfile.objects.filter(
+        Exists(live) | Q(last_disconnected_at__gte=now - grace),
+        status=AgentProfile.Status.ONLINE,
+        user__is_active=True,
+        user__groups__name=AGENTS_GROUP,
+    )
+
+
+def eligible_agent_counts(
+    *, topic_ids: Iterable[int], now: datetime | None = None
+) -> dict[int, int]:
+    """For each topic, how many agents an estimate counts on (one query)."""
+    generalists: set[int] = set()
+    skilled: dict[int, set[int]] = defaultdict(set)
+    rows = _estimating_agents(now=now or timezone.now()).values_list("pk", "topics")
+    for profile_id, topic_id in rows:
+        if topic_id is None:
+            generalists.add(profile_id)
+        else:
+            skilled[topic_id].add(profile_id)
+    return {topic_id: len(generalists | skilled[topic_id]) for topic_id in topic_ids}
+
+
+def mean_handling_seconds(*, topic_ids: Iterable[int]) -> dict[int, float]:
+    """For each topic, the mean time from assignment to close of its last
+    HANDLING_SAMPLE_SIZE closed chats that had an agent; the setting
+    HELPDESK_DEFAULT_HANDLING_SECONDS for a topic without any (one query)."""
+    topic_ids = list(topic_ids)
+    default = float(settings.HELPDESK_DEFAULT_HANDLING_SECONDS)
+    if not topic_ids:
+        return {}
+    rows = (
+        Chat.objects.filter(
+            topic_id__in=topic_ids,
+            status=Chat.Status.CLOSED,
+            agent__isnull=False,
+            assigned_at__isnull=False,
+            closed_at__isnull=False,
+        )
+        .annotate(
+            recency=Window(
+                RowNumber(),
+                partition_by=[F("topic_id")],
+                order_by=[F("closed_at").desc(), F("pk").desc()],
+            )
+        )
+        .filter(recency__lte=HANDLING_SAMPLE_SIZE)
+        .values_list("topic_id", "assigned_at", "closed_at")
+    )
+    durations: dict[int, list[float]] = defaultdict(list)
+    for topic_id, assigned_at, closed_at in rows:
+        # A clock step backwards must not make a negative handling time.
+        durations[topic_id].append(max((closed_at - assigned_at).total_seconds(), 0.0))
+    return {
+        topic_id: (
+            sum(durations[topic_id]) / len(durations[topic_id]) if durations[topic_id] else default
+        )
+        for topic_id in topic_ids
+    }
+
+
+@dataclass(frozen=True)
+class QueueStanding:
+    chat_id: int
+    topic_id: int
+    position: int
+    estimated_wait_seconds: int | None
+    agents_available: bool
+
+    def frame(self) -> dict[str, Any]:
+        return protocol.queue_frame(
+            chat_id=self.chat_id,
+            position=self.position,
+            estimated_wait_seconds=self.estimated_wait_seconds,
+            agents_available=self.agents_available,
+        )
+
+
+def estimated_wait(*, handling_seconds: float, agents: int, position: int) -> int | None:
+    """mean handling time / max(eligible agents, 1) * position, in whole seconds; None when
+    no agent of the topic is available."""
+    if agents < 1:
+        return None
+    return round(handling_seconds / max(agents, 1) * position)
+
+
+def queue_standings(
+    *, topic_ids: Iterable[int] | None = None, now: datetime | None = None
+) -> list[QueueStanding]:
+    """Where every queued chat of these topics (all topics: None) stands, in queue order.
+
+    Three queries whatever the number of chats and topics: the queue, the handling times,
+    the agents.
+    """
+    queued = Chat.objects.filter(status=Chat.Status.QUEUED)
+    if topic_ids is not None:
+        queued = queued.filter(topic_id__in=list(topic_ids))
+    rows = list(queue_order(queued).values_list("pk", "topic_id"))
+    if not rows:
+        return []
+    topics = {topic_id for _, topic_id in rows}
+    handling = mean_handling_seconds(topic_ids=topics)
+    agents = eligible_agent_counts(topic_ids=topics, now=now)
+    ahead: dict[int, int] = defaultdict(int)
+    standings = []
+    for chat_id, topic_id in rows:
+        ahead[topic_id] += 1
+        position = ahead[topic_id]
+        standings.append(
+            QueueStanding(
+                chat_id=chat_id,
+                topic_id=topic_id,
+                position=position,
+                estimated_wait_seconds=estimated_wait(
+                    handling_seconds=handling[topic_id],
+                    agents=agents[topic_id],
+                    position=position,
+                ),
+                agents_available=agents[topic_id] > 0,
+            )
+        )
+    return standings
+
+
+def queue_frame_for_chat(*, chat_id: int) -> dict[str, Any]:
+    """The `queue` frame of one chat: its standing if queued, every field null otherwise."""
+    chat = Chat.objects.filter(pk=chat_id).values("status", "topic_id").first()
+    if chat is None or chat["status"] != Chat.Status.QUEUED:
+        return protocol.not_queued_frame(chat_id=chat_id)
+    for standing in queue_standings(topic_ids=[chat["topic_id"]]):
+        if standing.chat_id == chat_id:
+            return standing.frame()
+    # Left the queue between the two reads.
+    return protocol.not_queued_frame(chat_id=chat_id)

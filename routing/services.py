@@ -6,6 +6,7 @@ state machine; routing only decides who gets which chat, under row locks (docs/r
 """
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -15,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from chat import events as chat_events
 from chat import services as chat_services
 from chat.errors import ChatAlreadyAssigned, ChatClosed, ChatNotFound
 from chat.models import Chat
@@ -126,6 +128,9 @@ def agent_status_set(*, agent: object, status: str) -> AgentProfile:
         profile.status_changed_at = timezone.now()
         profile.save(update_fields=["status", "status_changed_at"])
         _announce_if_available(profile)
+        if status != AgentProfile.Status.ONLINE:
+            # Customers of the agent's topics may have lost their last agent.
+            queue_publish(topic_ids=_skills_or_all(profile))
     return profile
 
 
@@ -158,6 +163,8 @@ def _agent_left(agent_id: int) -> bool:
     )
     for chat_id in chat_ids:
         chat_services.chat_requeue(chat_id=chat_id, reason="agent_left")
+    # The agent no longer counts for the estimates of their topics' queues.
+    queue_publish(topic_ids=_skills_or_all(profile))
     logger.info("agent %s left: %s chat(s) requeued", agent_id, len(chat_ids))
     return True
 
@@ -194,30 +201,36 @@ class _ChatGone(Exception):
 
 @transaction.atomic
 def _assign_next() -> Assignment | None:
-    """The longest-waiting chat some agent can take, given to the best such agent."""
+    """The longest-waiting chat some agent can take, given to the best such agent.
+
+    An agent with no skills set handles every topic (selectors.agent_handles).
+    """
     agents = list(selectors.available_agents())
     if not agents:
         return None
     skills = {agent.pk: {topic.pk for topic in agent.topics.all()} for agent in agents}
-    topics = set().union(*skills.values())
+    # None: some agent handles every topic, so any queued chat may find one.
+    topics: set[int] | None = (
+        None if any(not s for s in skills.values()) else set().union(*skills.values())
+    )
+    exhausted: set[int] = set()  # topics no agent can take a chat of now
     unavailable: set[int] = set()
     gone_chats: set[int] = set()
-    while topics:
+    while topics is None or topics - exhausted:
+        queued = Chat.objects.filter(status=Chat.Status.QUEUED).exclude(pk__in=gone_chats)
+        if topics is not None:
+            queued = queued.filter(topic_id__in=topics)
         chat = (
-            _skip_locked(
-                queue_order(
-                    Chat.objects.filter(status=Chat.Status.QUEUED, topic_id__in=topics).exclude(
-                        pk__in=gone_chats
-                    )
-                )
-            )
+            _skip_locked(queue_order(queued.exclude(topic_id__in=exhausted)))
             .values("pk", "topic_id")
             .first()
         )
         if chat is None:
             return None
         for profile in agents:
-            if profile.pk in unavailable or chat["topic_id"] not in skills[profile.pk]:
+            if profile.pk in unavailable or not selectors.agent_handles(
+                skills[profile.pk], chat["topic_id"]
+            ):
                 continue
             try:
                 assignment = _try_agent(profile, chat_id=chat["pk"])
@@ -229,7 +242,7 @@ def _assign_next() -> Assignment | None:
             unavailable.add(profile.pk)
         else:
             # No agent of this topic is free now: no other chat of the topic finds one either.
-            topics.discard(chat["topic_id"])
+            exhausted.add(chat["topic_id"])
     return None
 
 
@@ -258,3 +271,38 @@ def _try_agent(candidate: AgentProfile, *, chat_id: int) -> Assignment | None:
     profile.last_assigned_at = timezone.now()
     profile.save(update_fields=["last_assigned_at"])
     return Assignment(chat_id=chat_id, agent_id=profile.user_id)
+
+
+# --- Queue standing ----------------------------------------------------------------------------
+
+
+def _skills_or_all(profile: AgentProfile) -> list[int] | None:
+    """The topics an agent's availability matters to: their skills, or every topic (None)."""
+    return list(profile.topics.values_list("pk", flat=True)) or None
+
+
+def queue_publish(*, topic_ids: Iterable[int] | None = None) -> int:
+    """Tell every queued customer of these topics (every topic: None) where they stand.
+
+    One `queue` frame per queued chat, to that chat's customer group only, published after
+    commit. Called when a topic's queue or its agents change. Returns how many were scheduled.
+    """
+    standings = selectors.queue_standings(topic_ids=topic_ids)
+    for standing in standings:
+        chat_events.publish_on_commit(
+            groups=[chat_events.customer_group(standing.chat_id)], frame=standing.frame()
+        )
+    return len(standings)
+
+
+def queue_publish_for_agent(*, agent_id: int) -> int:
+    """An agent became available: the queues of the topics they handle change."""
+    return queue_publish(topic_ids=_skills_or_all(profile_for(agent_id=agent_id)))
+
+
+def queue_publish_for_chat(*, chat_id: int) -> int:
+    """A chat entered, left or moved in its topic's queue (or closed, which moves the mean)."""
+    topic_id = Chat.objects.filter(pk=chat_id).values_list("topic_id", flat=True).first()
+    if topic_id is None:
+        return 0
+    return queue_publish(topic_ids=[topic_id])

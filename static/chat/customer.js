@@ -17,6 +17,7 @@ const ui = {
   status: $("cw-status"),
   endButton: $("cw-end"),
   banner: $("cw-banner"),
+  queue: $("cw-queue"),
   prechat: $("cw-prechat"),
   form: $("cw-form"),
   formError: $("cw-form-error"),
@@ -302,15 +303,52 @@ function openConversation(chat) {
     else store.remove(outboxKey(chat.id));
   });
   client.addEventListener("frame", (event) => onFrame(event.detail));
+  client.addEventListener("state", (event) => {
+    // Where do I stand? Asked on every (re)connection; later changes arrive by themselves.
+    if (event.detail.state === "open") client.send("queue_status");
+  });
   client.restorePending(chat.id, loadOutbox(chat.id));
   client.track(chat.id);
   client.start();
   if (embedded || document.activeElement === document.body) ui.input.focus();
 }
 
+function formatWait(seconds) {
+  if (seconds < 60) return "less than a minute";
+  const minutes = Math.round(seconds / 60);
+  return minutes === 1 ? "about 1 min" : `about ${minutes} min`;
+}
+
+function hideQueue() {
+  ui.queue.hidden = true;
+  ui.queue.textContent = "";
+}
+
+/** Routing's `queue` frame: position and estimate while queued (text only, never HTML). */
+function showQueue(frame) {
+  if (!current || current.status !== "queued" || !Number.isInteger(frame.position)) {
+    hideQueue();
+    return;
+  }
+  let text;
+  if (frame.agents_available === false) {
+    text = "No agent is available right now";
+  } else {
+    text = `You are number ${frame.position} in line`;
+    if (Number.isFinite(frame.estimated_wait_seconds) && frame.estimated_wait_seconds >= 0)
+      text += ` · ${formatWait(frame.estimated_wait_seconds)}`;
+  }
+  ui.queue.classList.toggle("is-unavailable", frame.agents_available === false);
+  ui.queue.textContent = text;
+  ui.queue.hidden = false;
+}
+
 function onFrame(frame) {
-  if (frame.type === "chat" && current && frame.id === current.chat.id) {
+  if (frame.type === "queue" && current && frame.chat === current.chat.id) {
+    showQueue(frame);
+  } else if (frame.type === "chat" && current && frame.id === current.chat.id) {
     current.status = frame.status;
+    if (frame.status !== "queued") hideQueue();
     if (frame.status === "queued") {
       setStatus("Waiting for an agent…");
     } else if (frame.status === "active") {
@@ -433,6 +471,7 @@ ui.newChat.addEventListener("click", () => {
   }
   store.remove(STORAGE_KEY);
   ui.banner.hidden = true;
+  hideQueue();
   ui.conversation.hidden = true;
   ui.endButton.hidden = true;
   ui.prechat.hidden = false;

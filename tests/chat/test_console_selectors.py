@@ -132,7 +132,12 @@ def test_staff_frames_carry_what_the_console_needs() -> None:
     assert frame["type"] == "chat" and frame["status"] == "active"
     assert frame["customer"] == {"name": "Ana Lima", "email": "ana@example.com"}
     assert frame["agent"] == {"id": agent.pk, "name": "Bruno"}
-    assert frame["topic"] == {"slug": chat.topic.slug, "name": chat.topic.name}
+    assert frame["topic"] == {
+        "slug": chat.topic.slug,
+        "name": chat.topic.name,
+        "amber_after": 60,
+        "red_after": 180,
+    }
     assert frame["last_seq"] == 3
     for key in ("created_at", "assigned_at", "awaiting_reply_since", "last_customer_message_at"):
         assert frame[key] is not None

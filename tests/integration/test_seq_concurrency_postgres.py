@@ -16,6 +16,7 @@ from chat import services
 from chat.errors import ChatAlreadyAssigned
 from chat.models import Chat, ChatEvent, Message
 from chat.services import Participant
+from routing.models import AgentProfile
 from tests.factories import AgentFactory, TopicFactory
 from tests.helpers import active_chat, start_chat
 
@@ -119,11 +120,18 @@ def test_concurrent_resends_of_one_message_store_it_once(postgres: None, kind: s
     assert Message.objects.filter(chat=chat, client_msg_id__startswith="resend-").count() == rounds
 
 
+def _room_for(agents: list, chats: int) -> None:
+    """Capacity is routing's rule, not this test's subject: let every agent win every round."""
+    for agent in agents:
+        AgentProfile.objects.update_or_create(user=agent, defaults={"max_chats": chats})
+
+
 def test_two_agents_taking_one_chat_at_once_exactly_one_wins(postgres: None) -> None:
     topic = TopicFactory()
     contenders = 2
     rounds = 10
     agents = [AgentFactory() for _ in range(contenders)]
+    _room_for(agents, rounds)
     wins: Counter[int] = Counter()
 
     for _ in range(rounds):
@@ -157,6 +165,7 @@ def test_two_agents_taking_one_chat_at_once_exactly_one_wins(postgres: None) -> 
 
 def test_many_agents_taking_one_chat_at_once_exactly_one_wins(postgres: None) -> None:
     agents = [AgentFactory() for _ in range(THREADS)]
+    _room_for(agents, THREADS)
     chat = start_chat()
 
     results = run_threads(
