@@ -15,11 +15,17 @@ import {
 const MAX_LENGTH = 4000;
 const TYPING_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 5000;
+// Fallback wait thresholds when a chat's topic sets none (topic.amber_after / red_after).
 const WAIT_AMBER_S = 60;
 const WAIT_RED_S = 180;
-const RING_AGAIN_MS = 30000;
+// New work rings again this often until its pane is opened (tests may shorten it).
+const RING_AGAIN_MS = Number(window.__alertRepeatMs) > 0 ? Number(window.__alertRepeatMs) : 10000;
 const DRAFTS_KEY = "helpdesk.console.drafts";
 const SELECTED_KEY = "helpdesk.console.selected";
+const STATUS_KEY = "helpdesk.console.status";
+const MUTE_KEY = "helpdesk.console.muted";
+const OVER_CAPACITY_TEXT = "You have reached your limit of chats; close one first.";
+const TAKEN_TEXT = "Another agent took this chat.";
 
 const config = JSON.parse(document.getElementById("console-config").textContent);
 const me = config.agent;
@@ -27,6 +33,10 @@ const $ = (id) => document.getElementById(id);
 const ui = {
   conn: $("console-conn"),
   notify: $("console-notify"),
+  mute: $("console-mute"),
+  status: $("console-status"),
+  statusHint: $("status-hint"),
+  statusInputs: Array.from(document.querySelectorAll('input[name="agent-status"]')),
   agent: $("console-agent"),
   banner: $("console-banner"),
   lists: { mine: $("mine-list"), queue: $("queue-list"), ended: $("ended-list") },
@@ -39,7 +49,8 @@ const ui = {
 };
 ui.agent.textContent = me.name;
 
-/** id -> {id, frame, section: mine|queue|ended, unread, fresh, knownSeq, item, pane, notice} */
+/** id -> {id, frame, section: mine|queue|ended, unread, fresh (alert pending until the pane is
+ * opened), knownSeq, item, pane, notice, takeError} */
 const chats = new Map();
 let selectedId = null;
 let clockOffsetMs = 0; // server clock minus ours, from the snapshot's server_time
@@ -61,10 +72,17 @@ function waitSeconds(chat) {
   return since ? (serverNow() - Date.parse(since)) / 1000 : null;
 }
 
-function waitLevel(seconds) {
+function threshold(value, fallback) {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : fallback;
+}
+
+/** Green, amber or red against the chat's topic thresholds (60 s / 180 s when it sets none). */
+function waitLevel(seconds, topic) {
   if (seconds == null) return "none";
-  if (seconds < WAIT_AMBER_S) return "green";
-  if (seconds < WAIT_RED_S) return "amber";
+  const amber = threshold(topic?.amber_after, WAIT_AMBER_S);
+  const red = Math.max(amber, threshold(topic?.red_after, WAIT_RED_S));
+  if (seconds < amber) return "green";
+  if (seconds < red) return "amber";
   return "red";
 }
 
@@ -133,14 +151,10 @@ for (const type of ["pointerdown", "keydown"]) {
   );
 }
 
-function desktopNotify(chat) {
+function desktopNotify(chat, title, body) {
   if (!("Notification" in window) || Notification.permission !== "granted") return;
-  const preview = chat.frame.preview ? ` · ${chat.frame.preview}` : "";
   try {
-    const note = new Notification(`New chat: ${chat.frame.customer.name}`, {
-      body: `${chat.frame.topic.name}${preview}`,
-      tag: `helpdesk-chat-${chat.id}`,
-    });
+    const note = new Notification(title, { body, tag: `helpdesk-chat-${chat.id}` });
     note.onclick = () => {
       window.focus();
       select(chat.id);
@@ -160,9 +174,56 @@ ui.notify.addEventListener("click", async () => {
 });
 syncNotifyButton();
 
+// --- Alerts: new work rings until its pane is opened ---------------------------------------------
+
+let muted = localStorage.getItem(MUTE_KEY) === "1";
+// Test hook: how many times the alert rang (sound played, i.e. not muted).
+window.__alerts = 0;
+
+function syncMuteButton() {
+  ui.mute.setAttribute("aria-pressed", String(muted));
+  ui.mute.classList.toggle("is-muted", muted);
+  ui.mute.title = muted ? "Alerts are silent; new chats are still flagged" : "Alerts ring";
+}
+ui.mute.addEventListener("click", () => {
+  muted = !muted;
+  try {
+    localStorage.setItem(MUTE_KEY, muted ? "1" : "0");
+  } catch {
+    /* storage blocked: the choice lasts for this page */
+  }
+  syncMuteButton();
+});
+syncMuteButton();
+
+function ring() {
+  if (muted) return;
+  window.__alerts += 1;
+  beep();
+}
+
+const paneInView = (id) => selectedId === id && document.visibilityState === "visible";
+
+/** New work: flag the chat (sidebar and title), ring, and notify; rings again until opened. */
+function raiseAlert(chat, title, body) {
+  if (paneInView(chat.id)) return;
+  chat.fresh = true;
+  ring();
+  desktopNotify(chat, title, body);
+}
+
 setInterval(() => {
-  if (Array.from(chats.values()).some((c) => c.fresh && c.section === "queue")) beep();
+  if (Array.from(chats.values()).some((c) => c.fresh)) ring();
 }, RING_AGAIN_MS);
+
+document.addEventListener("visibilitychange", () => {
+  const chat = chats.get(selectedId);
+  if (chat && chat.fresh && paneInView(chat.id)) {
+    chat.fresh = false;
+    refresh(chat);
+    renderSidebar();
+  }
+});
 
 // --- Chat state from frames -------------------------------------------------------------------
 
@@ -181,23 +242,42 @@ function upsert(frame, { fromSnapshot }) {
     };
     chats.set(frame.id, chat);
   }
+  const wasMine = known && chat.section === "mine";
   chat.frame = frame;
   chat.knownSeq = Math.max(chat.knownSeq, frame.last_seq || 0);
 
   if (frame.status === "queued") {
     chat.section = "queue";
-    if (!known && !fromSnapshot) {
-      chat.fresh = true;
-      beep();
-      desktopNotify(chat);
+    if (wasMine) {
+      // Taken away from me (e.g. I was away too long): read-only until taken again.
+      chat.notice =
+        "This chat went back to the queue: you can no longer write in it. Take it again to reply.";
+      chat.takenAway = true;
+      chat.fresh = false;
+    } else if (!known && !fromSnapshot) {
+      const preview = frame.preview ? ` · ${frame.preview}` : "";
+      raiseAlert(chat, `New chat: ${frame.customer.name}`, `${frame.topic.name}${preview}`);
     }
   } else if (frame.status === "active" && frame.agent && frame.agent.id === me.id) {
     chat.section = "mine";
-    chat.fresh = false;
     chat.notice = "";
+    chat.takenAway = false;
+    chat.takeError = "";
     client.track(chat.id);
+    if (!wasMine && !firstSnapshot) {
+      chat.fresh = false;
+      const preview = frame.preview ? ` · ${frame.preview}` : "";
+      raiseAlert(chat, `Chat assigned: ${frame.customer.name}`, `${frame.topic.name}${preview}`);
+    }
   } else if (frame.status === "active") {
-    leave(chat, `${frame.agent ? frame.agent.name : "Another agent"} took this chat.`);
+    const who = frame.agent ? frame.agent.name : "Another agent";
+    chat.takenAway = wasMine;
+    leave(
+      chat,
+      wasMine
+        ? `${who} has this chat now: it is read-only for you.`
+        : `${who} took this chat.`,
+    );
   } else if (frame.status === "closed") {
     const by = { customer: "The customer ended the chat.", agent: "You ended the chat." }[
       frame.closed_by
@@ -210,6 +290,7 @@ function upsert(frame, { fromSnapshot }) {
 /** A chat leaves the active lists; its pane stays readable (under "Ended") until dismissed. */
 function leave(chat, notice) {
   chat.fresh = false;
+  chat.takeError = "";
   // Only one's own chats stay readable over the socket; others stop being kept in sync.
   if (chat.section !== "mine") client.untrack(chat.id);
   if (chat.pane || chat.section === "mine") {
@@ -265,6 +346,9 @@ function onMessages({ chatId, added }) {
       chat.frame.last_customer_message_at = message.created_at;
       chat.frame.awaiting_reply_since = chat.frame.awaiting_reply_since || message.created_at;
       if (!(selectedId === chatId && document.hasFocus())) chat.unread += 1;
+      if (chat.section === "mine") {
+        raiseAlert(chat, `${chat.frame.customer.name} wrote`, message.body.slice(0, 140));
+      }
       hideTyping(chat);
     } else if (message.kind === "agent") {
       chat.frame.awaiting_reply_since = null;
@@ -296,6 +380,9 @@ function onFrame(frame) {
       if (chat && frame.kind === "customer") showTyping(chat);
       break;
     }
+    case "agent_status":
+      onAgentStatus(frame);
+      break;
     case "error":
       onError(frame);
       break;
@@ -306,11 +393,21 @@ function onFrame(frame) {
 
 function onError(frame) {
   if (frame.client_msg_id) return; // shown next to the message itself
+  // Only frames without a chat can fail without naming one: the answer to our status choice.
+  if (frame.chat == null && statusState.pending) {
+    statusRefused(frame);
+    return;
+  }
   const chat = frame.chat != null ? chats.get(frame.chat) : null;
   const name = chat ? chat.frame.customer.name : "";
   if (chat && frame.code === "already_assigned") {
     toast(`Another agent took ${name}'s chat first.`, "warning");
-    leave(chat, "Another agent took this chat first.");
+    leave(chat, TAKEN_TEXT);
+    refresh(chat);
+    renderSidebar();
+  } else if (chat && frame.code === "over_capacity") {
+    // Nothing changed: the chat stays in the queue, with the reason next to it.
+    chat.takeError = OVER_CAPACITY_TEXT;
     refresh(chat);
     renderSidebar();
   } else if (chat && frame.code === "chat_not_found") {
@@ -392,7 +489,8 @@ function buildItem(chat) {
     text: "Take",
     onclick: () => takeChat(chat.id),
   });
-  return h("li", { className: "chat-item", dataset: { chatId: chat.id } }, open, take);
+  const error = h("p", { className: "chat-item__error", role: "alert", hidden: true });
+  return h("li", { className: "chat-item", dataset: { chatId: chat.id } }, open, take, error);
 }
 
 function updateItem(chat) {
@@ -415,13 +513,16 @@ function updateItem(chat) {
     h("span", { className: "visually-hidden", text: " unread" }),
   );
   item.querySelector(".chat-item__take").hidden = chat.section !== "queue";
+  const error = item.querySelector(".chat-item__error");
+  error.hidden = !(chat.takeError && chat.section === "queue");
+  error.textContent = error.hidden ? "" : chat.takeError;
   updateTimer(chat);
 }
 
 function updateTimer(chat) {
   if (!chat.item) return;
   const seconds = chat.section === "ended" ? null : waitSeconds(chat);
-  const level = waitLevel(seconds);
+  const level = waitLevel(seconds, chat.frame.topic);
   const timer = chat.item.querySelector(".chat-item__timer");
   chat.item.dataset.wait = level;
   timer.dataset.wait = level;
@@ -439,8 +540,8 @@ setInterval(() => {
 }, 1000);
 
 function updateTitle() {
-  let count = 0;
-  for (const chat of chats.values()) count += chat.unread + (chat.fresh ? 1 : 0);
+  let count = 0; // chats with something new: an alert not yet seen or unread messages
+  for (const chat of chats.values()) if (chat.fresh || chat.unread) count += 1;
   document.title = count ? `(${count}) ${baseTitle}` : baseTitle;
 }
 
@@ -631,13 +732,28 @@ function updatePane(chat) {
   p.takeBtn.hidden = chat.section !== "queue";
   p.closeBtn.hidden = chat.section !== "mine";
   p.dismissBtn.hidden = chat.section !== "ended";
-  p.composer.hidden = chat.section !== "mine";
+  const writable = chat.section === "mine";
+  p.composer.hidden = !writable;
+  p.input.disabled = !writable;
+  p.el.classList.toggle("is-readonly", !writable);
   p.notice.hidden = !(chat.section === "ended" || chat.section === "queue");
-  p.notice.textContent =
-    chat.section === "queue"
-      ? `${f.customer.name} is waiting in the queue. Take the chat to reply.`
-      : chat.notice;
-  p.notice.dataset.tone = chat.section === "queue" ? "info" : "ended";
+  if (chat.section === "queue" && chat.takeError) {
+    p.notice.textContent = chat.takeError;
+    p.notice.dataset.tone = "error";
+    p.notice.setAttribute("role", "alert");
+  } else {
+    p.notice.setAttribute("role", "status");
+    if (chat.section === "queue" && chat.takenAway) {
+      p.notice.textContent = chat.notice;
+      p.notice.dataset.tone = "warning";
+    } else if (chat.section === "queue") {
+      p.notice.textContent = `${f.customer.name} is waiting in the queue. Take the chat to reply.`;
+      p.notice.dataset.tone = "info";
+    } else {
+      p.notice.textContent = chat.notice;
+      p.notice.dataset.tone = chat.section === "ended" && chat.takenAway ? "warning" : "ended";
+    }
+  }
   if (chat.section !== "mine") hideTyping(chat);
   updateTimer(chat);
 }
@@ -699,8 +815,13 @@ function move(step) {
 // --- Actions ------------------------------------------------------------------------------------
 
 function takeChat(id) {
-  if (!client.send("take", id)) toast("You are offline. Try again once reconnected.", "warning");
-  else select(id, { focus: false });
+  if (!client.send("take", id)) {
+    toast("You are offline. Try again once reconnected.", "warning");
+    return;
+  }
+  const chat = chats.get(id);
+  if (chat) chat.takeError = "";
+  select(id, { focus: false });
 }
 
 async function closeChat(id) {
@@ -773,6 +894,83 @@ window.addEventListener("focus", () => {
   }
 });
 
+// --- Status: online (chats are assigned to me) or away ---------------------------------------------
+
+function storedStatus() {
+  try {
+    const value = localStorage.getItem(STATUS_KEY);
+    return value === "online" || value === "away" ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+/** chosen: what this browser last chose (re-sent on every connect); confirmed: the server's
+ * answer on this connection; pending: sent, not answered yet. */
+const statusState = { chosen: storedStatus(), confirmed: null, pending: null };
+
+const STATUS_HINTS = {
+  online: "Online — new chats are assigned to you",
+  away: "Away — you receive no new chats",
+};
+
+function renderStatus() {
+  const { pending, confirmed, chosen } = statusState;
+  const shown = pending || confirmed || chosen || "away";
+  const settled = confirmed === "online" ? "online" : "away"; // "offline" reads as away
+  for (const input of ui.statusInputs) input.checked = input.value === shown;
+  ui.status.dataset.status = pending ? "pending" : settled;
+  if (pending) {
+    ui.statusHint.textContent = pending === "online" ? "Going online…" : "Going away…";
+  } else if (!confirmed && chosen === "online") {
+    ui.statusHint.textContent = "Going online once connected…";
+  } else {
+    ui.statusHint.textContent = STATUS_HINTS[settled];
+  }
+}
+
+function sendStatus(status) {
+  if (!client.connection.send({ type: "status", status })) return false;
+  statusState.pending = status;
+  renderStatus();
+  return true;
+}
+
+function onAgentStatus(frame) {
+  statusState.pending = null;
+  statusState.confirmed = frame.status;
+  if (frame.status === "online" || frame.status === "away") {
+    statusState.chosen = frame.status;
+    try {
+      localStorage.setItem(STATUS_KEY, frame.status);
+    } catch {
+      /* storage blocked: the choice lasts for this page */
+    }
+  }
+  renderStatus();
+}
+
+/** The server refused the choice: show the state it had before. */
+function statusRefused(frame) {
+  statusState.pending = null;
+  statusState.chosen = storedStatus();
+  renderStatus();
+  toast(`Your status was not changed: ${frame.detail || frame.code}`);
+}
+
+for (const input of ui.statusInputs) {
+  input.addEventListener("change", () => {
+    if (!input.checked) return;
+    if (!sendStatus(input.value)) {
+      toast("You are offline. Try again once reconnected.", "warning");
+      renderStatus();
+      return;
+    }
+    statusState.chosen = input.value;
+  });
+}
+renderStatus();
+
 // --- Connection -----------------------------------------------------------------------------------
 
 const CONN_LABELS = {
@@ -785,6 +983,16 @@ client.addEventListener("state", (event) => {
   const { state } = event.detail;
   ui.conn.dataset.state = state;
   ui.conn.textContent = CONN_LABELS[state] || state;
+  if (state === "open") {
+    // A new connection: keep the agent's choice (a reload or reconnect keeps them online).
+    statusState.confirmed = null;
+    statusState.pending = null;
+    if (statusState.chosen) sendStatus(statusState.chosen);
+    else renderStatus();
+  } else if (statusState.pending) {
+    statusState.pending = null;
+    renderStatus();
+  }
 });
 bindConnectionBanner(client, ui.banner, {
   onStopped: () => {
