@@ -158,11 +158,32 @@ class CustomerChatConsumer(_FrameConsumer):
         self.chat_id = chat.pk
         await self.accept()
         await self.send_json(protocol.chat_frame_for_customer(chat))
+        await database_sync_to_async(services.customer_socket_opened)(
+            chat_id=chat.pk, channel_name=self.channel_name
+        )
+        self.heartbeat = asyncio.create_task(self._beat())
+
+    async def _beat(self) -> None:
+        """Tell the chat, now and then, that its customer is still here (abandoned chats)."""
+        while True:
+            await asyncio.sleep(settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS)
+            try:
+                await database_sync_to_async(services.customer_socket_alive)(
+                    chat_id=self.chat_id, channel_name=self.channel_name
+                )
+            except Exception:
+                logger.exception("customer heartbeat failed")
 
     async def disconnect(self, code: int) -> None:
         if self.chat_id is not None:
             await self.channel_layer.group_discard(
                 events.customer_group(self.chat_id), self.channel_name
+            )
+        heartbeat = getattr(self, "heartbeat", None)
+        if heartbeat is not None:
+            heartbeat.cancel()
+            await database_sync_to_async(services.customer_socket_closed)(
+                chat_id=self.chat_id, channel_name=self.channel_name
             )
 
     async def handle_frame(self, frame: ClientFrame) -> None:

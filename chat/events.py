@@ -32,6 +32,12 @@ chat_closed = Signal()
 agent_connected = Signal()
 agent_heartbeat = Signal()
 agent_disconnected = Signal()
+# Customer sockets, sent after commit with `chat_id` and `channel_name`, once
+# `Chat.customer_last_seen_at` is written; heartbeats every HELPDESK_CONSOLE_HEARTBEAT_SECONDS
+# while a socket stays open (routing closes a queued chat whose customer is gone).
+customer_connected = Signal()
+customer_heartbeat = Signal()
+customer_disconnected = Signal()
 
 # The channel-layer event type every consumer forwards as is (`frame.send` -> frame_send).
 FRAME_EVENT = "frame.send"

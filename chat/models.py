@@ -27,6 +27,10 @@ class Chat(models.Model):
         AGENT = "agent", "Agent"
         SYSTEM = "system", "System"
 
+    class CloseReason(models.TextChoices):
+        # Blank: an ordinary close by whoever `closed_by` names.
+        ABANDONED = "abandoned", "Abandoned (the customer left the queue)"
+
     topic = models.ForeignKey("helpdesk.Topic", on_delete=models.PROTECT, related_name="chats")
     customer = models.ForeignKey(
         "helpdesk.Customer", on_delete=models.PROTECT, related_name="chats"
@@ -64,6 +68,10 @@ class Chat(models.Model):
         blank=True,
         related_name="+",
     )
+    close_reason = models.CharField(max_length=16, choices=CloseReason.choices, blank=True)
+    # When a customer socket of this chat was last open (connected, beating, or closing); None
+    # until the customer first connects (a chat started through the API counts from created_at).
+    customer_last_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

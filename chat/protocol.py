@@ -189,6 +189,9 @@ def chat_frame_for_staff(chat: Chat, *, preview: str | None) -> dict[str, Any]:
         "last_customer_message_at": _iso(chat.last_customer_message_at),
         "closed_at": _iso(chat.closed_at),
         "closed_by": chat.closed_by or None,
+        # Why it closed, when it was not an ordinary close: "abandoned" (the customer left the
+        # queue), else null.
+        "close_reason": chat.close_reason or None,
         "preview": preview[:PREVIEW_LENGTH] if preview else None,
     }
 

@@ -296,8 +296,14 @@ def message_post(
 
 
 @transaction.atomic
-def chat_close(*, chat_id: int, by: Participant) -> Chat:
-    """End a chat. Closing a closed chat is an error (`chat_closed`) the caller can ignore."""
+def chat_close(*, chat_id: int, by: Participant, reason: str = "") -> Chat:
+    """End a chat. Closing a closed chat is an error (`chat_closed`) the caller can ignore.
+
+    `reason` (a `Chat.CloseReason`, e.g. "abandoned") tells an unusual close apart; it is
+    stored, put in the ChatEvent's data and in the staff `chat` frame.
+    """
+    if reason and reason not in Chat.CloseReason.values:
+        raise ValueError(f"unknown close reason {reason!r}")
     chat = _lock_chat(chat_id)
     _check_agent_owns(chat, by)
     was_queued = chat.status == Chat.Status.QUEUED
@@ -313,6 +319,7 @@ def chat_close(*, chat_id: int, by: Participant) -> Chat:
         "system": Chat.ClosedBy.SYSTEM,
     }[by.kind]
     chat.closed_by_user = by.user if by.kind == "agent" else None
+    chat.close_reason = reason
     chat.awaiting_reply_since = None
     who = {
         "customer": chat.customer.first_name,
@@ -328,12 +335,16 @@ def chat_close(*, chat_id: int, by: Participant) -> Chat:
             "closed_at",
             "closed_by",
             "closed_by_user",
+            "close_reason",
             "awaiting_reply_since",
             "last_seq",
         ]
     )
+    data = {"by": by.kind}
+    if reason:
+        data["reason"] = reason
     ChatEvent.objects.create(
-        chat=chat, kind=ChatEvent.Kind.CLOSED, actor=chat.closed_by_user, data={"by": by.kind}
+        chat=chat, kind=ChatEvent.Kind.CLOSED, actor=chat.closed_by_user, data=data
     )
     _publish_message(chat, message)
     _publish_chat(chat, was_queued=was_queued)
@@ -360,12 +371,19 @@ def chat_requeue(*, chat_id: int, reason: str) -> Chat:
     chat.queued_at = now
     chat.queue_priority = 1
     chat.awaiting_reply_since = chat.awaiting_reply_since or now
-    message = _append(
-        chat,
-        kind=Message.Kind.SYSTEM,
-        body=f"{protocol.staff_display_name(previous_agent)} had to step away. "
-        "You keep your place at the front of the queue; another agent will be with you shortly.",
-    )
+    if reason == "no_reply":
+        # The agent did not answer in time (routing's no-reply timeout).
+        body = (
+            "Sorry for the wait. You keep your place at the front of the queue; "
+            "another agent will be with you shortly."
+        )
+    else:
+        body = (
+            f"{protocol.staff_display_name(previous_agent)} had to step away. "
+            "You keep your place at the front of the queue; another agent will be with you "
+            "shortly."
+        )
+    message = _append(chat, kind=Message.Kind.SYSTEM, body=body)
     chat.save(
         update_fields=[
             "status",
@@ -406,6 +424,34 @@ def console_closed(*, agent: AbstractBaseUser, channel_name: str) -> None:
     events.agent_disconnected.send(
         sender=events.agent_disconnected, agent_id=agent.pk, channel_name=channel_name
     )
+
+
+# --- Customer sockets: presence of the customer (routing closes a queued chat they left) -----
+
+
+def _customer_seen(chat_id: int, signal: Any, channel_name: str) -> None:
+    # A plain timestamp, written without the chat's row lock: it changes no state, and a
+    # service deciding on it (routing's abandoned sweep) re-reads it under that lock.
+    Chat.objects.filter(pk=chat_id).update(customer_last_seen_at=timezone.now())
+    events.send_on_commit(signal, chat_id=chat_id, channel_name=channel_name)
+
+
+@transaction.atomic
+def customer_socket_opened(*, chat_id: int, channel_name: str) -> None:
+    """A customer socket of the chat opened."""
+    _customer_seen(chat_id, events.customer_connected, channel_name)
+
+
+@transaction.atomic
+def customer_socket_alive(*, chat_id: int, channel_name: str) -> None:
+    """An open customer socket is still there (sent periodically while it stays open)."""
+    _customer_seen(chat_id, events.customer_heartbeat, channel_name)
+
+
+@transaction.atomic
+def customer_socket_closed(*, chat_id: int, channel_name: str) -> None:
+    """A customer socket closed: the customer was there until now."""
+    _customer_seen(chat_id, events.customer_disconnected, channel_name)
 
 
 def typing_audience(*, chat_id: int, sender: Participant) -> list[str]:

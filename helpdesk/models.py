@@ -21,6 +21,13 @@ class Topic(models.Model):
         help_text="Seconds a customer waits for an answer before the chat turns red "
         "(more than the amber threshold).",
     )
+    # No-reply timeout (docs/routing.md): an active chat whose customer has waited this long
+    # for its agent's answer is offered to another agent. 0: off.
+    reply_timeout_seconds = models.PositiveIntegerField(
+        default=0,
+        help_text="Seconds an agent may leave a customer unanswered before the chat is offered "
+        "to another agent (0: never).",
+    )
 
     class Meta:
         ordering = ["position", "name"]

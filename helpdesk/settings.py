@@ -163,6 +163,10 @@ CELERY_BEAT_SCHEDULE = {
     "routing-presence-sweep": {"task": "routing.tasks.presence_sweep", "schedule": 15.0},
     # The routing policy's safety net, for a trigger missed while a row was locked.
     "routing-queue-drain": {"task": "routing.tasks.queue_drain", "schedule": 15.0},
+    # Queued chats whose customer is gone past HELPDESK_ABANDON_AFTER_SECONDS are closed.
+    "routing-abandoned-sweep": {"task": "routing.tasks.abandoned_sweep", "schedule": 30.0},
+    # Active chats left unanswered past their topic's reply timeout go to another agent.
+    "routing-no-reply-sweep": {"task": "routing.tasks.no_reply_sweep", "schedule": 30.0},
 }
 
 # --- Auth, sessions, security -----------------------------------------------------------------
@@ -277,6 +281,9 @@ HELPDESK_PRESENCE_TTL_SECONDS = env_int("HELPDESK_PRESENCE_TTL_SECONDS", 60)
 HELPDESK_PRESENCE_GRACE_SECONDS = env_int("HELPDESK_PRESENCE_GRACE_SECONDS", 60)
 # The handling time a queue estimate assumes for a topic with no closed chat to learn from.
 HELPDESK_DEFAULT_HANDLING_SECONDS = env_int("HELPDESK_DEFAULT_HANDLING_SECONDS", 300)
+# A queued chat whose customer has had no open socket for this long is closed as abandoned
+# (keep it well above HELPDESK_CONSOLE_HEARTBEAT_SECONDS, which customer sockets beat at too).
+HELPDESK_ABANDON_AFTER_SECONDS = env_int("HELPDESK_ABANDON_AFTER_SECONDS", 120)
 
 LOGGING = {
     "version": 1,

@@ -12,7 +12,7 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
-from chat.models import Chat
+from chat.models import Chat, ChatEvent
 from chat.selectors import queue_order
 from helpdesk.roles import AGENTS_GROUP
 from routing import protocol
@@ -99,6 +99,106 @@ def gone_agent_ids(*, agent_ids: list[int] | None = None, now: datetime | None =
         .order_by("pk")
         .values_list("user_id", flat=True)
     )
+
+
+# --- Abandoned chats and the no-reply timeout (docs/routing.md) --------------------------------
+
+
+def abandoned_chats(*, now: datetime | None = None) -> QuerySet[Chat]:
+    """Queued chats whose customer has had no open socket for more than
+    HELPDESK_ABANDON_AFTER_SECONDS: last seen (connected, beating, disconnecting) before the
+    cutoff, or never connected and created before it. Nothing when the setting is 0 (off)."""
+    seconds = settings.HELPDESK_ABANDON_AFTER_SECONDS
+    chats = Chat.objects.filter(status=Chat.Status.QUEUED).annotate(
+        customer_seen_at=Coalesce("customer_last_seen_at", "created_at")
+    )
+    if seconds <= 0:
+        return chats.none()
+    return chats.filter(customer_seen_at__lt=(now or timezone.now()) - timedelta(seconds=seconds))
+
+
+def abandoned_chat_ids(*, now: datetime | None = None) -> list[int]:
+    """The abandoned chats, longest gone first (one query)."""
+    return list(
+        abandoned_chats(now=now).order_by("customer_seen_at", "pk").values_list("pk", flat=True)
+    )
+
+
+def abandoned_chat_count(
+    *, since: datetime | None = None, topic_ids: Iterable[int] | None = None
+) -> int:
+    """How many chats were closed as abandoned (since a moment, of some topics)."""
+    chats = Chat.objects.filter(close_reason=Chat.CloseReason.ABANDONED)
+    if since is not None:
+        chats = chats.filter(closed_at__gte=since)
+    if topic_ids is not None:
+        chats = chats.filter(topic_id__in=list(topic_ids))
+    return chats.count()
+
+
+def reply_overdue(
+    *,
+    awaiting_reply_since: datetime | None,
+    assigned_at: datetime | None,
+    timeout_seconds: int,
+    now: datetime,
+) -> bool:
+    """The customer has waited for this agent's answer longer than the topic's timeout.
+
+    The wait counts from the later of the customer's unanswered message and the assignment:
+    an agent is not blamed for the time the chat spent in the queue. A timeout of 0 is off.
+    """
+    if timeout_seconds <= 0 or awaiting_reply_since is None or assigned_at is None:
+        return False
+    waiting_since = max(awaiting_reply_since, assigned_at)
+    return now - waiting_since > timedelta(seconds=timeout_seconds)
+
+
+def unanswered_chat_ids(*, now: datetime | None = None) -> list[int]:
+    """Active chats past their topic's reply timeout, longest wait first (one query).
+
+    The candidates are the active chats awaiting an answer in topics with a timeout: at most
+    the agents' combined capacity, so the comparison is made here rather than in SQL (the
+    same on every database).
+    """
+    now = now or timezone.now()
+    rows = (
+        Chat.objects.filter(
+            status=Chat.Status.ACTIVE,
+            awaiting_reply_since__isnull=False,
+            topic__reply_timeout_seconds__gt=0,
+        )
+        .order_by("awaiting_reply_since", "pk")
+        .values_list("pk", "awaiting_reply_since", "assigned_at", "topic__reply_timeout_seconds")
+    )
+    return [
+        pk
+        for pk, awaiting, assigned_at, timeout in rows
+        if reply_overdue(
+            awaiting_reply_since=awaiting,
+            assigned_at=assigned_at,
+            timeout_seconds=timeout,
+            now=now,
+        )
+    ]
+
+
+def timed_out_agent_id(*, chat_id: int, queued_at: datetime | None) -> int | None:
+    """The agent whose no-reply timeout put this queued chat back in the queue, if that is
+    why it is queued now (its latest requeue, in this stay in the queue, was `no_reply`)."""
+    if queued_at is None:
+        return None
+    data = (
+        ChatEvent.objects.filter(
+            chat_id=chat_id, kind=ChatEvent.Kind.REQUEUED, created_at__gte=queued_at
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("data", flat=True)
+        .first()
+    )
+    if not data or data.get("reason") != "no_reply":
+        return None
+    return data.get("previous_agent")
 
 
 def agent_handles(skills: set[int], topic_id: int) -> bool:

@@ -8,7 +8,7 @@ state machine; routing only decides who gets which chat, under row locks (docs/r
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from chat import services as chat_services
 from chat.errors import ChatAlreadyAssigned, ChatClosed, ChatNotFound
 from chat.models import Chat
 from chat.selectors import queue_order
+from chat.services import Participant
 from helpdesk.errors import Forbidden
 from routing import events, selectors
 from routing.errors import AgentAtCapacity
@@ -143,6 +144,12 @@ def presence_sweep() -> list[int]:
     """
     handled = [agent_id for agent_id in selectors.gone_agent_ids() if _agent_left(agent_id)]
     _forget_dead_connections()
+    # Opportunistically, between the beat task's runs: the other timeouts of routing.
+    for sweep in (abandoned_sweep, no_reply_sweep):
+        try:
+            sweep()
+        except Exception:
+            logger.exception("%s failed after the presence sweep", sweep.__name__)
     return handled
 
 
@@ -222,12 +229,12 @@ def _assign_next() -> Assignment | None:
             queued = queued.filter(topic_id__in=topics)
         chat = (
             _skip_locked(queue_order(queued.exclude(topic_id__in=exhausted)))
-            .values("pk", "topic_id")
+            .values("pk", "topic_id", "queue_priority", "queued_at")
             .first()
         )
         if chat is None:
             return None
-        for profile in agents:
+        for profile in _candidates(agents, chat):
             if profile.pk in unavailable or not selectors.agent_handles(
                 skills[profile.pk], chat["topic_id"]
             ):
@@ -244,6 +251,19 @@ def _assign_next() -> Assignment | None:
             # No agent of this topic is free now: no other chat of the topic finds one either.
             exhausted.add(chat["topic_id"])
     return None
+
+
+def _candidates(agents: list[AgentProfile], chat: dict) -> list[AgentProfile]:  # type: ignore[type-arg]
+    """The agents in the policy's order, except that the agent whose no-reply timeout requeued
+    this chat comes last: they get it back only if nobody else eligible can take it."""
+    if not chat["queue_priority"]:
+        return agents  # never requeued: no one to put last (and no query)
+    timed_out = selectors.timed_out_agent_id(chat_id=chat["pk"], queued_at=chat["queued_at"])
+    if timed_out is None:
+        return agents
+    return [p for p in agents if p.user_id != timed_out] + [
+        p for p in agents if p.user_id == timed_out
+    ]
 
 
 def _try_agent(candidate: AgentProfile, *, chat_id: int) -> Assignment | None:
@@ -273,6 +293,67 @@ def _try_agent(candidate: AgentProfile, *, chat_id: int) -> Assignment | None:
     return Assignment(chat_id=chat_id, agent_id=profile.user_id)
 
 
+# --- Abandoned chats and the no-reply timeout --------------------------------------------------
+
+
+def abandoned_sweep(*, now: datetime | None = None) -> list[int]:
+    """Close every queued chat whose customer has been gone longer than
+    HELPDESK_ABANDON_AFTER_SECONDS, as abandoned by the system. Returns the ids closed.
+
+    Each chat is closed in its own transaction under its row lock, re-checked under it: a
+    router holding the chat (about to assign it) makes the sweep skip it, and a router coming
+    after the close finds it closed. So an abandoned chat is never assigned.
+    """
+    return [chat_id for chat_id in selectors.abandoned_chat_ids(now=now) if _abandon(chat_id, now)]
+
+
+@transaction.atomic
+def _abandon(chat_id: int, now: datetime | None) -> bool:
+    locked = (
+        _skip_locked(selectors.abandoned_chats(now=now).filter(pk=chat_id))
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if locked is None:
+        # Another transaction holds it (a router, a message), or the customer came back.
+        return False
+    chat_services.chat_close(
+        chat_id=chat_id, by=Participant.system(), reason=Chat.CloseReason.ABANDONED
+    )
+    logger.info("chat %s abandoned: its customer left the queue", chat_id)
+    return True
+
+
+def no_reply_sweep(*, now: datetime | None = None) -> list[int]:
+    """Offer to another agent every active chat whose customer has waited for its agent's
+    answer longer than the topic's `reply_timeout_seconds`: back at the front of the queue
+    (`chat_requeue(reason="no_reply")`), and the drain tries that agent last for it.
+    Returns the ids requeued."""
+    return [
+        chat_id for chat_id in selectors.unanswered_chat_ids(now=now) if _time_out(chat_id, now)
+    ]
+
+
+@transaction.atomic
+def _time_out(chat_id: int, now: datetime | None) -> bool:
+    chat = (
+        _skip_locked(Chat.objects.filter(pk=chat_id, status=Chat.Status.ACTIVE))
+        .select_related("topic")
+        .first()
+    )
+    if chat is None or not selectors.reply_overdue(
+        awaiting_reply_since=chat.awaiting_reply_since,
+        assigned_at=chat.assigned_at,
+        timeout_seconds=chat.topic.reply_timeout_seconds,
+        now=now or timezone.now(),
+    ):
+        # Locked by another transaction, answered, closed or requeued meanwhile.
+        return False
+    chat_services.chat_requeue(chat_id=chat_id, reason="no_reply")
+    logger.info("chat %s unanswered by agent %s: requeued", chat_id, chat.agent_id)
+    return True
+
+
 # --- Queue standing ----------------------------------------------------------------------------
 
 
@@ -281,28 +362,32 @@ def _skills_or_all(profile: AgentProfile) -> list[int] | None:
     return list(profile.topics.values_list("pk", flat=True)) or None
 
 
-def queue_publish(*, topic_ids: Iterable[int] | None = None) -> int:
+def queue_publish(*, topic_ids: Iterable[int] | None = None) -> None:
     """Tell every queued customer of these topics (every topic: None) where they stand.
 
-    One `queue` frame per queued chat, to that chat's customer group only, published after
-    commit. Called when a topic's queue or its agents change. Returns how many were scheduled.
+    One `queue` frame per queued chat, to that chat's customer group only. The standings are
+    computed when the frames go out, after commit, not when the change was made: by then
+    other callbacks of the same commit (a drain, say) may have moved the queue again, and a
+    position computed earlier would arrive last and stay on the customer's screen.
     """
-    standings = selectors.queue_standings(topic_ids=topic_ids)
-    for standing in standings:
-        chat_events.publish_on_commit(
+    topics = None if topic_ids is None else list(topic_ids)
+    transaction.on_commit(partial(_publish_standings, topic_ids=topics))
+
+
+def _publish_standings(*, topic_ids: list[int] | None) -> None:
+    for standing in selectors.queue_standings(topic_ids=topic_ids):
+        chat_events.publish_now(
             groups=[chat_events.customer_group(standing.chat_id)], frame=standing.frame()
         )
-    return len(standings)
 
 
-def queue_publish_for_agent(*, agent_id: int) -> int:
+def queue_publish_for_agent(*, agent_id: int) -> None:
     """An agent became available: the queues of the topics they handle change."""
-    return queue_publish(topic_ids=_skills_or_all(profile_for(agent_id=agent_id)))
+    queue_publish(topic_ids=_skills_or_all(profile_for(agent_id=agent_id)))
 
 
-def queue_publish_for_chat(*, chat_id: int) -> int:
+def queue_publish_for_chat(*, chat_id: int) -> None:
     """A chat entered, left or moved in its topic's queue (or closed, which moves the mean)."""
     topic_id = Chat.objects.filter(pk=chat_id).values_list("topic_id", flat=True).first()
-    if topic_id is None:
-        return 0
-    return queue_publish(topic_ids=[topic_id])
+    if topic_id is not None:
+        queue_publish(topic_ids=[topic_id])

@@ -16,3 +16,15 @@ def presence_sweep() -> int:
 def queue_drain() -> None:
     """The policy's periodic safety net (AutomaticPolicy drains the queue; manual does not)."""
     current_policy().on_tick()
+
+
+@shared_task(name="routing.tasks.abandoned_sweep")
+def abandoned_sweep() -> int:
+    """Queued chats whose customer left (HELPDESK_ABANDON_AFTER_SECONDS) are closed."""
+    return len(services.abandoned_sweep())
+
+
+@shared_task(name="routing.tasks.no_reply_sweep")
+def no_reply_sweep() -> int:
+    """Active chats left unanswered past their topic's reply timeout go to another agent."""
+    return len(services.no_reply_sweep())
