@@ -397,6 +397,9 @@ export class ChatClient extends EventTarget {
     this.ownKind = role === "agent" ? "agent" : "customer";
     this.logs = new Map();
     this.tracked = new Set();
+    // Per chat, the last_seq of the newest state applied: every state change stores a system
+    // message, so a `chat` frame with a lower last_seq is an older state arriving late.
+    this.stateSeq = new Map();
     this.resuming = new Map();
     this.outbox = new Map();
     this.gapTimers = new Map();
@@ -578,15 +581,30 @@ export class ChatClient extends EventTarget {
         this._onError(frame);
         break;
       case "chat":
+        if (this._isStale(frame)) return;
         this._expect(frame);
         break;
       case "chats":
-        for (const chat of Array.isArray(frame.chats) ? frame.chats : []) this._expect(chat);
+        // A snapshot is the state as of the (re)connection: it replaces what was known.
+        this.stateSeq.clear();
+        for (const chat of Array.isArray(frame.chats) ? frame.chats : []) {
+          this._isStale(chat);
+          this._expect(chat);
+        }
         break;
       default:
         break;
     }
     this.dispatchEvent(new CustomEvent("frame", { detail: frame }));
+  }
+
+  /** Records the frame's state version; true when a newer state was already applied. */
+  _isStale(chatFrame) {
+    if (typeof chatFrame.id !== "number" || typeof chatFrame.last_seq !== "number") return false;
+    const applied = this.stateSeq.get(chatFrame.id);
+    if (applied !== undefined && chatFrame.last_seq < applied) return true;
+    this.stateSeq.set(chatFrame.id, chatFrame.last_seq);
+    return false;
   }
 
   /** A chat frame tells the chat's last seq: anything stored without a live frame is fetched. */
