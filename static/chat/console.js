@@ -975,9 +975,9 @@ renderStatus();
 
 const CONN_LABELS = {
   connecting: "Connecting…",
-  open: "Online",
+  open: "Connected",
   reconnecting: "Reconnecting…",
-  stopped: "Offline",
+  stopped: "Disconnected",
 };
 client.addEventListener("state", (event) => {
   const { state } = event.detail;

@@ -28,7 +28,7 @@ async def login(page: Page, base_url: str, username: str) -> None:
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Log in").click()
     await expect(page).to_have_url(re.compile(r"/console/$"))
-    await expect(page.locator("#console-conn")).to_have_text("Online")
+    await expect(page.locator("#console-conn")).to_have_text("Connected")
 
 
 async def open_widget(shop: Page) -> Frame:
