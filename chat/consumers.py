@@ -7,6 +7,8 @@ hop. Close codes and error codes are documented in docs/protocol.md.
 import asyncio
 import json
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -85,6 +87,37 @@ class _FrameConsumer(AsyncJsonWebsocketConsumer):
     async def handle_frame(self, frame: ClientFrame) -> None:
         raise NotImplementedError
 
+    async def start_presence(
+        self,
+        *,
+        opened: Callable[[], None],
+        alive: Callable[[], None],
+        closed: Callable[[], None],
+    ) -> None:
+        """Report this socket opened now, alive every HELPDESK_CONSOLE_HEARTBEAT_SECONDS, and
+        closed on disconnect (the services send the matching domain events)."""
+        await database_sync_to_async(opened)()
+        self._presence_closed = closed
+        self._heartbeat = asyncio.create_task(self._beat(alive))
+
+    async def _beat(self, alive: Callable[[], None]) -> None:
+        while True:
+            await asyncio.sleep(settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS)
+            try:
+                await database_sync_to_async(alive)()
+            except Exception:
+                # Logged and retried next beat: the socket itself is fine.
+                socket = "console" if self.role == "agent" else "customer"
+                logger.exception("%s heartbeat failed", socket)
+
+    async def stop_presence(self) -> None:
+        heartbeat = getattr(self, "_heartbeat", None)
+        if heartbeat is None:
+            return
+        heartbeat.cancel()
+        self._heartbeat = None
+        await database_sync_to_async(self._presence_closed)()
+
     async def handle_extension(
         self, frame: ExtensionFrame, *, actor: Participant, chat_id: int | None
     ) -> None:
@@ -158,33 +191,25 @@ class CustomerChatConsumer(_FrameConsumer):
         self.chat_id = chat.pk
         await self.accept()
         await self.send_json(protocol.chat_frame_for_customer(chat))
-        await database_sync_to_async(services.customer_socket_opened)(
-            chat_id=chat.pk, channel_name=self.channel_name
+        # The chat learns, now and then, that its customer is still here (abandoned chats).
+        await self.start_presence(
+            opened=partial(
+                services.customer_socket_opened, chat_id=chat.pk, channel_name=self.channel_name
+            ),
+            alive=partial(
+                services.customer_socket_alive, chat_id=chat.pk, channel_name=self.channel_name
+            ),
+            closed=partial(
+                services.customer_socket_closed, chat_id=chat.pk, channel_name=self.channel_name
+            ),
         )
-        self.heartbeat = asyncio.create_task(self._beat())
-
-    async def _beat(self) -> None:
-        """Tell the chat, now and then, that its customer is still here (abandoned chats)."""
-        while True:
-            await asyncio.sleep(settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS)
-            try:
-                await database_sync_to_async(services.customer_socket_alive)(
-                    chat_id=self.chat_id, channel_name=self.channel_name
-                )
-            except Exception:
-                logger.exception("customer heartbeat failed")
 
     async def disconnect(self, code: int) -> None:
         if self.chat_id is not None:
             await self.channel_layer.group_discard(
                 events.customer_group(self.chat_id), self.channel_name
             )
-        heartbeat = getattr(self, "heartbeat", None)
-        if heartbeat is not None:
-            heartbeat.cancel()
-            await database_sync_to_async(services.customer_socket_closed)(
-                chat_id=self.chat_id, channel_name=self.channel_name
-            )
+        await self.stop_presence()
 
     async def handle_frame(self, frame: ClientFrame) -> None:
         if frame.type == "ping":
@@ -252,31 +277,17 @@ class ConsoleConsumer(_FrameConsumer):
         self.groups_joined = groups
         await self.accept()
         await self.send_json(protocol.chats_frame(chats, server_time=timezone.now()))
-        await database_sync_to_async(services.console_opened)(
-            agent=user, channel_name=self.channel_name
+        # Presence (routing's business) learns, now and then, that this console is still open.
+        await self.start_presence(
+            opened=partial(services.console_opened, agent=user, channel_name=self.channel_name),
+            alive=partial(services.console_alive, agent=user, channel_name=self.channel_name),
+            closed=partial(services.console_closed, agent=user, channel_name=self.channel_name),
         )
-        self.heartbeat = asyncio.create_task(self._beat())
-
-    async def _beat(self) -> None:
-        """Tell presence, now and then, that this console is still open."""
-        while True:
-            await asyncio.sleep(settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS)
-            try:
-                await database_sync_to_async(services.console_alive)(
-                    agent=self.user, channel_name=self.channel_name
-                )
-            except Exception:
-                logger.exception("console heartbeat failed")
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
-        heartbeat = getattr(self, "heartbeat", None)
-        if heartbeat is not None:
-            heartbeat.cancel()
-            await database_sync_to_async(services.console_closed)(
-                agent=self.user, channel_name=self.channel_name
-            )
+        await self.stop_presence()
 
     async def handle_frame(self, frame: ClientFrame) -> None:
         if frame.type == "ping":
