@@ -30,6 +30,8 @@ class Chat(models.Model):
     class CloseReason(models.TextChoices):
         # Blank: an ordinary close by whoever `closed_by` names.
         ABANDONED = "abandoned", "Abandoned (the customer left the queue)"
+        # The customer chose to leave a message (a helpdesk Ticket) instead of waiting.
+        LEFT_MESSAGE = "left_message", "Left a message instead of waiting"
 
     topic = models.ForeignKey("helpdesk.Topic", on_delete=models.PROTECT, related_name="chats")
     customer = models.ForeignKey(
@@ -72,6 +74,8 @@ class Chat(models.Model):
     # When a customer socket of this chat was last open (connected, beating, or closing); None
     # until the customer first connects (a chat started through the API counts from created_at).
     customer_last_seen_at = models.DateTimeField(null=True, blank=True)
+    # How many times the chat changed hands by a transfer or an escalation (routing).
+    transfer_count = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         indexes = [
@@ -139,6 +143,9 @@ class ChatEvent(models.Model):
         QUEUED = "queued", "Queued"
         ASSIGNED = "assigned", "Assigned"
         REQUEUED = "requeued", "Requeued"
+        TRANSFERRED = "transferred", "Transferred"
+        # Supervisors were alerted: the customer waited past the red threshold.
+        FLAGGED = "flagged", "Flagged to supervisors"
         CLOSED = "closed", "Closed"
 
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="events")
