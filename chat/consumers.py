@@ -19,7 +19,14 @@ from django.utils import timezone
 from chat import dispatch, events, protocol, selectors, services
 from chat.errors import ChatNotFound
 from chat.flood import FloodGuard
-from chat.protocol import ClientFrame, ExtensionFrame, MessageFrame, ResumeFrame, Role
+from chat.protocol import (
+    ClientFrame,
+    ExtensionFrame,
+    MessageFrame,
+    ProtocolError,
+    ResumeFrame,
+    Role,
+)
 from chat.services import Participant
 from chat.tokens import customer_token_read
 from helpdesk.errors import DomainError
@@ -30,6 +37,9 @@ CLOSE_UNAUTHENTICATED = 4001
 CLOSE_FORBIDDEN = 4003
 CLOSE_NO_ROUTE = 4004
 CLOSE_FLOODING = 4008
+
+# Each watched chat is one more channel-layer group for the socket.
+MAX_WATCHED_CHATS = 20
 
 
 class _FrameConsumer(AsyncJsonWebsocketConsumer):
@@ -258,23 +268,25 @@ class ConsoleConsumer(_FrameConsumer):
                 close_code=CLOSE_UNAUTHENTICATED,
             )
             return
-        # Join before reading, so no change falls between the snapshot and the first frame;
-        # the agent check rides on the same database hop as the snapshot.
-        groups = [events.agent_group(user.pk), events.QUEUE_GROUP]
-        for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
-        chats = await database_sync_to_async(selectors.console_snapshot)(user=user)
-        if chats is None:
-            for group in groups:
-                await self.channel_layer.group_discard(group, self.channel_name)
+        access = await database_sync_to_async(selectors.console_access)(user=user)
+        if access is None:
             await self.refuse(
                 code="forbidden",
                 detail="Only agents can use the console.",
                 close_code=CLOSE_FORBIDDEN,
             )
             return
-        self.user = user
+        groups = self._groups_for(user, access)
+        # Join before reading, so no change falls between the snapshot and the first frame.
         self.groups_joined = groups
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        chats = await database_sync_to_async(selectors.console_chat_frames)(
+            agent=user, queue_topics=access.queue_topics
+        )
+        self.user = user
+        self.access = access
+        self.watching: set[int] = set()
         await self.accept()
         await self.send_json(protocol.chats_frame(chats, server_time=timezone.now()))
         # Presence (routing's business) learns, now and then, that this console is still open.
@@ -284,9 +296,48 @@ class ConsoleConsumer(_FrameConsumer):
             closed=partial(services.console_closed, agent=user, channel_name=self.channel_name),
         )
 
-    async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "groups_joined", []):
+    @staticmethod
+    def _groups_for(user: Any, access: selectors.ConsoleAccess) -> list[str]:
+        groups = [events.agent_group(user.pk)]
+        if access.queue_topics is None:
+            groups.append(events.QUEUE_ALL_GROUP)
+        else:
+            groups += [events.queue_group(topic_id) for topic_id in sorted(access.queue_topics)]
+        if access.is_supervisor:
+            groups.append(events.SUPERVISORS_GROUP)
+        return groups
+
+    async def console_rescope(self, event: dict[str, Any]) -> None:
+        """The agent's skills or role changed: follow the queues they may see now, and send a
+        fresh snapshot (which replaces what the console knew)."""
+        access = await database_sync_to_async(selectors.console_access)(user=self.user)
+        if access is None:
+            await self.send_error("forbidden", "Only agents can use the console.")
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        groups = self._groups_for(self.user, access)
+        # Join the new groups before the snapshot and leave the old ones after it, so no
+        # change of a chat the console still follows falls between them.
+        for group in groups:
+            if group not in self.groups_joined:
+                await self.channel_layer.group_add(group, self.channel_name)
+        chats = await database_sync_to_async(selectors.console_chat_frames)(
+            agent=self.user, queue_topics=access.queue_topics
+        )
+        for group in self.groups_joined:
+            if group not in groups:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = groups
+        self.access = access
+        await self.send_json(protocol.chats_frame(chats, server_time=timezone.now()))
+
+    async def _leave_groups(self) -> None:
+        watched = [events.watch_group(chat_id) for chat_id in getattr(self, "watching", ())]
+        for group in getattr(self, "groups_joined", []) + watched:
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        await self._leave_groups()
         await self.stop_presence()
 
     async def handle_frame(self, frame: ClientFrame) -> None:
@@ -306,7 +357,7 @@ class ConsoleConsumer(_FrameConsumer):
             await self.send_json(protocol.ack_frame(result.message))
         elif isinstance(frame, ResumeFrame):
             frames, more = await database_sync_to_async(selectors.message_frames_for_agent)(
-                chat_id=chat_id, agent=self.user, after_seq=frame.after_seq
+                chat_id=chat_id, agent=self.user, after_seq=frame.after_seq, access=self.access
             )
             await self.send_resume(frames, chat_id=chat_id, more=more)
         elif frame.type == "typing":
@@ -321,6 +372,31 @@ class ConsoleConsumer(_FrameConsumer):
             )
         elif frame.type == "close":
             await database_sync_to_async(services.chat_close)(chat_id=chat_id, by=agent)
+        elif frame.type == "watch":
+            await self.watch(chat_id)
+        elif frame.type == "unwatch":
+            self.watching.discard(chat_id)
+            await self.channel_layer.group_discard(events.watch_group(chat_id), self.channel_name)
+
+    async def watch(self, chat_id: int) -> None:
+        """Follow a chat that is not this agent's (read-only; writable for supervisors)."""
+        if chat_id not in self.watching and len(self.watching) >= MAX_WATCHED_CHATS:
+            raise ProtocolError(
+                "too_many_watched", f"A console can watch at most {MAX_WATCHED_CHATS} chats."
+            )
+        # Join first, so no change falls between the frame read below and the group.
+        group = events.watch_group(chat_id)
+        await self.channel_layer.group_add(group, self.channel_name)
+        try:
+            frame = await database_sync_to_async(selectors.chat_frame_for_agent)(
+                chat_id=chat_id, agent=self.user, access=self.access
+            )
+        except DomainError:
+            if chat_id not in self.watching:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            raise
+        self.watching.add(chat_id)
+        await self.send_json(frame)
 
 
 class NoRouteConsumer(AsyncJsonWebsocketConsumer):

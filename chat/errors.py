@@ -45,3 +45,13 @@ class ClientMessageIdConflict(DomainError):
     code = "client_msg_id_conflict"
     status = 409
     default_detail = "This client_msg_id was already used for a different message."
+
+
+class TransferNoteRequired(InvalidInput):
+    code = "note_required"
+    default_detail = "A transfer needs a note for the colleague who receives the chat."
+
+
+class TransferNoteTooLong(InvalidInput):
+    code = "note_too_long"
+    default_detail = "A transfer note can be at most 1000 characters long."

@@ -10,6 +10,7 @@ from chat.states import ChatStatus
 
 MESSAGE_MAX_LENGTH = 4000
 CLIENT_MSG_ID_MAX_LENGTH = 64
+TRANSFER_NOTE_MAX_LENGTH = 1000
 
 
 def _new_customer_key() -> str:
@@ -76,6 +77,16 @@ class Chat(models.Model):
     customer_last_seen_at = models.DateTimeField(null=True, blank=True)
     # How many times the chat changed hands by a transfer or an escalation (routing).
     transfer_count = models.PositiveSmallIntegerField(default=0)
+    # The internal note of the latest transfer: staff only, shown first to whoever receives it.
+    transfer_note = models.TextField(max_length=TRANSFER_NOTE_MAX_LENGTH, blank=True)
+    transferred_at = models.DateTimeField(null=True, blank=True)
+    transferred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         indexes = [

@@ -22,7 +22,9 @@ Role = Literal["customer", "agent"]
 _CLIENT_MSG_ID = re.compile(rf"^[A-Za-z0-9_.:\-]{{1,{CLIENT_MSG_ID_MAX_LENGTH}}}$")
 _TYPES: dict[Role, frozenset[str]] = {
     "customer": frozenset({"message", "typing", "resume", "close", "ping"}),
-    "agent": frozenset({"message", "typing", "resume", "take", "close", "ping"}),
+    "agent": frozenset(
+        {"message", "typing", "resume", "take", "close", "watch", "unwatch", "ping"}
+    ),
 }
 CORE_TYPES = frozenset().union(*_TYPES.values())
 
@@ -193,6 +195,21 @@ def chat_frame_for_staff(chat: Chat, *, preview: str | None) -> dict[str, Any]:
         # queue), else null.
         "close_reason": chat.close_reason or None,
         "preview": preview[:PREVIEW_LENGTH] if preview else None,
+        "transfer_count": chat.transfer_count,
+        # The latest transfer's internal note, for whoever has the chat now (never customers).
+        "transfer": (
+            {
+                "note": chat.transfer_note,
+                "by": (
+                    {"id": chat.transferred_by.pk, "name": staff_display_name(chat.transferred_by)}
+                    if chat.transferred_by
+                    else None
+                ),
+                "at": _iso(chat.transferred_at),
+            }
+            if chat.transferred_at
+            else None
+        ),
     }
 
 

@@ -23,13 +23,15 @@ from chat.errors import (
     ChatNotFound,
     ClientMessageIdConflict,
     NotYourChat,
+    TransferNoteRequired,
+    TransferNoteTooLong,
 )
-from chat.models import MESSAGE_MAX_LENGTH, Chat, ChatEvent, Message
+from chat.models import MESSAGE_MAX_LENGTH, TRANSFER_NOTE_MAX_LENGTH, Chat, ChatEvent, Message
 from chat.selectors import last_customer_message_body
 from chat.states import ChatStatus, Transition, TransitionNotAllowed, can, next_status
 from helpdesk.errors import Forbidden
 from helpdesk.models import Topic
-from helpdesk.roles import is_agent
+from helpdesk.roles import is_agent, is_supervisor
 from helpdesk.services import customer_create
 
 
@@ -53,8 +55,9 @@ class Participant:
         return cls(kind="system")
 
 
-# Checks that feature apps add to every assignment (routing: the agent's capacity). Each runs
-# inside chat_assign's transaction with the chat row locked and raises a DomainError to refuse.
+# Checks that feature apps add to every assignment (routing: the agent's capacity and skills).
+# Each runs inside chat_assign's (or chat_hand_over's) transaction with the chat row locked,
+# is called as guard(chat=, agent=, assigned_by=, handover=) and raises a DomainError to refuse.
 AssignmentGuard = Callable[..., None]
 _assignment_guards: list[AssignmentGuard] = []
 
@@ -85,11 +88,28 @@ def clean_message_body(body: str) -> str:
     return body
 
 
+def clean_transfer_note(note: str) -> str:
+    """The note a transfer carries to its receiver: required, plain text, at most 1000
+    characters (surrounding blanks dropped)."""
+    if "\x00" in note:
+        raise BodyInvalid("A note cannot contain NUL characters.")
+    note = note.strip()
+    if not note:
+        raise TransferNoteRequired()
+    if len(note) > TRANSFER_NOTE_MAX_LENGTH:
+        raise TransferNoteTooLong()
+    try:
+        note.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BodyInvalid("A note must be valid Unicode text.") from None
+    return note
+
+
 def _lock_chat(chat_id: int) -> Chat:
     try:
         return (
             Chat.objects.select_for_update(of=("self",))
-            .select_related("topic", "customer", "agent")
+            .select_related("topic", "customer", "agent", "transferred_by")
             .get(pk=chat_id)
         )
     except Chat.DoesNotExist:
@@ -97,8 +117,16 @@ def _lock_chat(chat_id: int) -> Chat:
 
 
 def _check_agent_owns(chat: Chat, participant: Participant) -> None:
-    if participant.kind == "agent" and chat.agent_id != participant.user.pk:
-        raise NotYourChat()
+    """Only the chat's agent writes to it or closes it; supervisors may step into any chat."""
+    if participant.kind != "agent" or chat.agent_id == participant.user.pk:
+        return
+    if is_supervisor(participant.user):
+        return
+    if chat.agent is not None:
+        raise NotYourChat(
+            f"This chat is with {protocol.staff_display_name(chat.agent)}; it is read-only for you."
+        )
+    raise NotYourChat()
 
 
 def _append(
@@ -116,26 +144,30 @@ def _append(
     )
 
 
-def _publish_chat(chat: Chat, *, was_queued: bool) -> None:
+def _publish_chat(chat: Chat, *, was_queued: bool, also_agents: tuple[int, ...] = ()) -> None:
     """Tell everyone concerned that the chat changed state.
 
-    Every console sees queued chats (and their leaving the queue); an active chat's changes
-    reach its agent's consoles only, since staff frames carry the customer's email.
+    Consoles following the topic's queue see queued chats and their leaving the queue (an
+    agent only ever takes or is routed chats of the queues they follow, so the assignee hears
+    it there); an active chat's changes reach its agent's consoles only, since staff frames
+    carry the customer's email. Consoles watching the chat hear every change. `also_agents`:
+    agents the chat just left, who may not follow its queue.
     """
     events.publish_on_commit(
         groups=[events.customer_group(chat.pk)], frame=protocol.chat_frame_for_customer(chat)
     )
     if was_queued or chat.status == Chat.Status.QUEUED:
-        # The assignee's consoles are in the queue group too.
-        staff_groups = [events.QUEUE_GROUP]
+        staff_groups = events.queue_groups(chat.topic_id)
     elif chat.agent_id is not None:
         staff_groups = [events.agent_group(chat.agent_id)]
     else:
-        return
+        staff_groups = []
+    staff_groups += [events.agent_group(agent_id) for agent_id in also_agents]
+    staff_groups.append(events.watch_group(chat.pk))
     staff_frame = protocol.chat_frame_for_staff(
         chat, preview=last_customer_message_body(chat_id=chat.pk)
     )
-    events.publish_on_commit(groups=staff_groups, frame=staff_frame)
+    events.publish_on_commit(groups=list(dict.fromkeys(staff_groups)), frame=staff_frame)
 
 
 def _publish_message(chat: Chat, message: Message) -> None:
@@ -144,7 +176,8 @@ def _publish_message(chat: Chat, message: Message) -> None:
         groups.append(events.agent_group(chat.agent_id))
     elif chat.status == Chat.Status.QUEUED:
         # Agents browsing the queue see what the customer adds while waiting.
-        groups.append(events.QUEUE_GROUP)
+        groups += events.queue_groups(chat.topic_id)
+    groups.append(events.watch_group(chat.pk))
     events.publish_on_commit(
         groups=groups, frame=protocol.message_frame(message, customer_name=chat.customer.name)
     )
@@ -216,7 +249,7 @@ def chat_assign(*, chat_id: int, agent: AbstractBaseUser, assigned_by: Any = Non
     if not can(chat.status, Transition.ASSIGN):
         raise ChatClosed()
     for guard in _assignment_guards:
-        guard(chat=chat, agent=agent, assigned_by=assigned_by)
+        guard(chat=chat, agent=agent, assigned_by=assigned_by, handover=False)
     chat.status = next_status(chat.status, Transition.ASSIGN)
     chat.agent = agent
     chat.assigned_at = timezone.now()
@@ -234,7 +267,9 @@ def chat_assign(*, chat_id: int, agent: AbstractBaseUser, assigned_by: Any = Non
     )
     # Every stored message is delivered live, or clients see a gap in `seq` on every take.
     _publish_message(chat, joined)
-    _publish_chat(chat, was_queued=True)
+    # The assignee hears it in the topic's queue, unless their console opened before they
+    # had this skill: their own group too (a console applies a repeated chat frame once).
+    _publish_chat(chat, was_queued=True, also_agents=(agent.pk,))
     events.send_on_commit(events.chat_assigned, chat_id=chat.pk, agent_id=agent.pk)
     return chat
 
@@ -353,25 +388,60 @@ def chat_close(*, chat_id: int, by: Participant, reason: str = "") -> Chat:
 
 
 @transaction.atomic
-def chat_requeue(*, chat_id: int, reason: str) -> Chat:
-    """Put an active chat back at the front of the queue: its agent left (or gave it back).
+def chat_requeue(
+    *,
+    chat_id: int,
+    reason: str,
+    topic: Topic | None = None,
+    note: str = "",
+    by: AbstractBaseUser | None = None,
+) -> Chat:
+    """Put an active chat back at the front of the queue: its agent left, did not answer in
+    time (`no_reply`), or transferred it to a topic's queue (`transfer`, with `topic`, the
+    agent `by` and a required `note` that whoever takes it reads first).
 
-    The customer is told and keeps the whole history; requeueing a queued chat is a no-op.
+    The customer is told and keeps the whole history; requeueing a queued chat is a no-op
+    (except a transfer, which needs an active chat).
     """
+    transfer = reason == "transfer"
+    if transfer:
+        if topic is None or by is None:
+            raise ValueError("a transfer to a queue names the topic and the agent")
+        note = clean_transfer_note(note)
     chat = _lock_chat(chat_id)
-    if chat.status == Chat.Status.QUEUED:
+    if chat.status == Chat.Status.QUEUED and not transfer:
         return chat
+    if transfer:
+        if chat.status == Chat.Status.CLOSED:
+            raise ChatClosed()
+        if chat.status != Chat.Status.ACTIVE:
+            raise NotYourChat()
+        _check_agent_owns(chat, Participant.agent(by))
     try:
         chat.status = next_status(chat.status, Transition.REQUEUE)
     except TransitionNotAllowed:
         raise ChatClosed() from None
     previous_agent = chat.agent
+    previous_topic = chat.topic
     now = timezone.now()
     chat.agent = None
     chat.queued_at = now
     chat.queue_priority = 1
     chat.awaiting_reply_since = chat.awaiting_reply_since or now
-    if reason == "no_reply":
+    fields = ["status", "agent", "queued_at", "queue_priority", "awaiting_reply_since", "last_seq"]
+    if transfer:
+        chat.topic = topic
+        chat.transfer_count += 1
+        chat.transfer_note = note
+        chat.transferred_at = now
+        chat.transferred_by = by
+        fields += ["topic", "transfer_count", "transfer_note", "transferred_at", "transferred_by"]
+        body = (
+            f"{protocol.staff_display_name(previous_agent)} is passing you to our "
+            f"{topic.name} team, with a note of your conversation so you need not repeat "
+            "yourself. You are at the front of their queue."
+        )
+    elif reason == "no_reply":
         # The agent did not answer in time (routing's no-reply timeout).
         body = (
             "Sorry for the wait. You keep your place at the front of the queue; "
@@ -384,25 +454,98 @@ def chat_requeue(*, chat_id: int, reason: str) -> Chat:
             "shortly."
         )
     message = _append(chat, kind=Message.Kind.SYSTEM, body=body)
+    chat.save(update_fields=fields)
+    data: dict[str, Any] = {"reason": reason, "previous_agent": previous_agent.pk}
+    if transfer:
+        data.update(kind="topic", from_topic=previous_topic.slug, topic=topic.slug)
+    ChatEvent.objects.create(
+        chat=chat,
+        kind=ChatEvent.Kind.TRANSFERRED if transfer else ChatEvent.Kind.REQUEUED,
+        actor=by,
+        data=data,
+    )
+    # The previous agent's consoles see the chat leave them, whatever queues they watch; when
+    # the topic changed, the old topic's queue watchers see it go too.
+    _publish_chat(chat, was_queued=True, also_agents=(previous_agent.pk,))
+    if previous_topic.pk != chat.topic_id:
+        events.publish_on_commit(
+            groups=[events.queue_group(previous_topic.pk)],
+            frame=protocol.chat_frame_for_staff(chat, preview=None),
+        )
+    events.send_on_commit(events.chat_queued, chat_id=chat.pk, requeued=True)
+    _publish_message(chat, message)
+    return chat
+
+
+@transaction.atomic
+def chat_hand_over(
+    *,
+    chat_id: int,
+    from_agent: AbstractBaseUser,
+    to_agent: AbstractBaseUser,
+    note: str,
+    kind: Literal["agent", "senior"] = "agent",
+) -> Chat:
+    """An active chat passes from one agent to another (an accepted transfer or escalation).
+
+    The receiver gets the whole history and the note; the customer is told. The assignment
+    guards apply (the receiver's capacity). Refused when the chat is no longer with
+    `from_agent` (closed, requeued, taken over meanwhile).
+    """
+    if not is_agent(to_agent):
+        raise Forbidden("Only agents can be given chats.")
+    if to_agent.pk == from_agent.pk:
+        raise Forbidden("A chat cannot be transferred to the agent who has it.")
+    note = clean_transfer_note(note)
+    chat = _lock_chat(chat_id)
+    if chat.status == Chat.Status.CLOSED:
+        raise ChatClosed()
+    if chat.status != Chat.Status.ACTIVE or chat.agent_id != from_agent.pk:
+        raise NotYourChat("This chat is no longer with the agent who transferred it.")
+    for guard in _assignment_guards:
+        guard(chat=chat, agent=to_agent, assigned_by=to_agent, handover=True)
+    now = timezone.now()
+    chat.agent = to_agent
+    # The no-reply timeout counts the new agent's time from now.
+    chat.assigned_at = now
+    chat.transfer_count += 1
+    chat.transfer_note = note
+    chat.transferred_at = now
+    chat.transferred_by = from_agent
+    message = _append(
+        chat,
+        kind=Message.Kind.SYSTEM,
+        body=(
+            f"{protocol.staff_display_name(from_agent)} passed your chat to "
+            f"{protocol.staff_display_name(to_agent)}, who can see the whole conversation."
+        ),
+    )
     chat.save(
         update_fields=[
-            "status",
             "agent",
-            "queued_at",
-            "queue_priority",
-            "awaiting_reply_since",
+            "assigned_at",
+            "transfer_count",
+            "transfer_note",
+            "transferred_at",
+            "transferred_by",
             "last_seq",
         ]
     )
     ChatEvent.objects.create(
         chat=chat,
-        kind=ChatEvent.Kind.REQUEUED,
-        data={"reason": reason, "previous_agent": previous_agent.pk},
+        kind=ChatEvent.Kind.TRANSFERRED,
+        actor=from_agent,
+        data={"kind": kind, "previous_agent": from_agent.pk, "agent": to_agent.pk},
     )
-    # The previous agent's consoles are in the queue group: they see the chat leave them.
-    _publish_chat(chat, was_queued=True)
-    events.send_on_commit(events.chat_queued, chat_id=chat.pk, requeued=True)
+    # The receiver learns of the chat (and reads the note) before its next message arrives.
+    _publish_chat(chat, was_queued=False, also_agents=(from_agent.pk,))
     _publish_message(chat, message)
+    events.send_on_commit(
+        events.chat_handed_over,
+        chat_id=chat.pk,
+        from_agent_id=from_agent.pk,
+        to_agent_id=to_agent.pk,
+    )
     return chat
 
 

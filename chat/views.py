@@ -12,8 +12,8 @@ from django.shortcuts import render, resolve_url
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from chat.protocol import staff_display_name
-from helpdesk.roles import is_agent
-from helpdesk.selectors import topic_list_active
+from helpdesk.roles import is_agent, is_supervisor
+from helpdesk.selectors import ticket_open_count, topic_list_active_with_availability
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -22,7 +22,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @xframe_options_exempt
 def customer_chat(request: HttpRequest) -> HttpResponse:
-    context = {"topics": topic_list_active(), "embed": request.GET.get("embed") == "1"}
+    context = {
+        # Each topic open now or not: the picker shows closed ones with their next opening.
+        "topics": topic_list_active_with_availability(),
+        "embed": request.GET.get("embed") == "1",
+    }
     response = render(request, "chat/customer.html", context)
     # The widget embeds this page in an iframe on the allowed websites, and only there.
     ancestors = " ".join(["'self'", *settings.HELPDESK_WIDGET_ORIGINS])
@@ -40,7 +44,12 @@ def console(request: HttpRequest) -> HttpResponse:
     if not is_agent(request.user):
         raise PermissionDenied("Only agents can use the console.")
     config = {
-        "agent": {"id": request.user.pk, "name": staff_display_name(request.user)},
+        "agent": {
+            "id": request.user.pk,
+            "name": staff_display_name(request.user),
+            "is_supervisor": is_supervisor(request.user),
+        },
         "login_url": f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.path})}",
     }
-    return render(request, "chat/console.html", {"console_config": config})
+    context = {"console_config": config, "open_tickets": ticket_open_count()}
+    return render(request, "chat/console.html", context)

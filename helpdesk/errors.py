@@ -15,6 +15,10 @@ class DomainError(Exception):
         self.detail = detail or self.default_detail
         super().__init__(self.detail)
 
+    def extra(self) -> dict[str, object]:
+        """Fields an error adds to its JSON body beside `code` and `detail` (none by default)."""
+        return {}
+
 
 class NotFound(DomainError):
     code = "not_found"
@@ -32,3 +36,46 @@ class InvalidInput(DomainError):
     code = "invalid"
     status = 400
     default_detail = "The input is not valid."
+
+
+# --- Business hours and tickets -----------------------------------------------------------------
+
+
+class TopicClosed(DomainError):
+    code = "topic_closed"
+    status = 409
+    default_detail = "This topic is closed now. Leave us a message and we will answer by email."
+
+    def __init__(self, detail: str | None = None, *, opens_at: str | None = None) -> None:
+        super().__init__(detail)
+        self.opens_at = opens_at
+
+    def extra(self) -> dict[str, object]:
+        # When to come back (ISO 8601 with the topic's offset), or null if it never opens.
+        return {"opens_at": self.opens_at}
+
+
+class EmailInvalid(InvalidInput):
+    code = "email_invalid"
+    default_detail = "A valid email address is needed: we answer messages by email."
+
+
+class TicketBodyEmpty(InvalidInput):
+    code = "body_empty"
+    default_detail = "A message cannot be empty."
+
+
+class TicketBodyTooLong(InvalidInput):
+    code = "body_too_long"
+    default_detail = "A message can be at most 4000 characters long."
+
+
+class TicketBodyInvalid(InvalidInput):
+    code = "body_invalid"
+    default_detail = "A message cannot contain NUL characters."
+
+
+class TicketClosed(DomainError):
+    code = "ticket_closed"
+    status = 409
+    default_detail = "This ticket is closed."

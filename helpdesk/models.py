@@ -1,7 +1,48 @@
-"""The helpdesk core: who the customers are and what they can ask about."""
+"""The helpdesk core: who the customers are, what they can ask about, when we answer, and
+the messages (tickets) they leave us."""
 
+import secrets
+import zoneinfo
+from datetime import time
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+
+# The longest message a customer may leave (the same rule as a chat message).
+TICKET_BODY_MAX_LENGTH = 4000
+# Ticket references: "HD-" and six characters a customer can read out on the phone without
+# confusing them (no 0/O, 1/I/L, U/V).
+TICKET_REFERENCE_PREFIX = "HD-"
+TICKET_REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
+TICKET_REFERENCE_LENGTH = 6
+# A closing time of 00:00 means midnight at the end of the day.
+MIDNIGHT = time(0, 0)
+
+
+def default_timezone() -> str:
+    """A topic's business hours are read in the site's time zone unless told otherwise."""
+    return settings.TIME_ZONE
+
+
+def validate_timezone(value: str) -> None:
+    """An IANA time zone name known to this machine (e.g. "Europe/London")."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValidationError(
+            "%(value)s is not a known time zone (use an IANA name like Europe/London).",
+            code="invalid_timezone",
+            params={"value": value},
+        ) from None
+
+
+def new_ticket_reference() -> str:
+    suffix = "".join(
+        secrets.choice(TICKET_REFERENCE_ALPHABET) for _ in range(TICKET_REFERENCE_LENGTH)
+    )
+    return TICKET_REFERENCE_PREFIX + suffix
 
 
 class Topic(models.Model):
@@ -27,6 +68,20 @@ class Topic(models.Model):
         default=0,
         help_text="Seconds an agent may leave a customer unanswered before the chat is offered "
         "to another agent (0: never).",
+    )
+    # Business hours (BusinessHours rows) are read in this zone; no rows: always open.
+    timezone = models.CharField(
+        max_length=64,
+        default=default_timezone,
+        validators=[validate_timezone],
+        help_text="IANA time zone of the business hours, e.g. Europe/London.",
+    )
+    # Past this estimated wait a queued customer is offered to leave a message (docs/routing.md).
+    offer_message_after_seconds = models.PositiveIntegerField(
+        default=0,
+        help_text="Estimated wait in seconds above which a waiting customer is offered to leave "
+        "a message instead (0: not for the wait; still offered when no agent is available or "
+        "the topic is closed).",
     )
 
     class Meta:
@@ -69,3 +124,115 @@ class Customer(models.Model):
     @property
     def first_name(self) -> str:
         return self.name.split()[0] if self.name.split() else self.name
+
+
+class BusinessHours(models.Model):
+    """One opening interval of a topic on one weekday, in the topic's time zone.
+
+    Several intervals a day are allowed (e.g. 09:00-12:00 and 13:00-17:00); a topic without
+    any is always open. `closes` 00:00 means midnight, the end of the day.
+    """
+
+    class Weekday(models.IntegerChoices):
+        # Python's datetime.weekday() numbering.
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="business_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField(help_text="00:00 means midnight (the end of the day).")
+
+    class Meta:
+        ordering = ["topic", "weekday", "opens"]
+        verbose_name = "business hours"
+        verbose_name_plural = "business hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(opens__lt=F("closes")) | Q(closes=MIDNIGHT),
+                name="business_hours_opens_before_closes",
+                violation_error_message="The opening time must be before the closing time.",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6), name="business_hours_weekday"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        closes = "24:00" if self.closes == MIDNIGHT else f"{self.closes:%H:%M}"
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{closes}"
+
+
+class Ticket(models.Model):
+    """A message a customer left instead of chatting; an agent answers it by email."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ANSWERED = "answered", "Answered"
+        CLOSED = "closed", "Closed"
+
+    reference = models.CharField(
+        max_length=16, unique=True, default=new_ticket_reference, editable=False
+    )
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="tickets")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    # Where answers go: the address given with the message (the customer's may be blank).
+    email = models.EmailField()
+    # The chat the customer was waiting in, if they left the message from the queue. A string
+    # reference: the helpdesk core never imports chat (docs/architecture.md).
+    chat = models.ForeignKey(
+        "chat.Chat",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    body = models.TextField(max_length=TICKET_BODY_MAX_LENGTH)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When an agent last answered, and when the ticket was closed.
+    answered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # When the customer's confirmation (with the reference) was emailed: sent at most once.
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="ticket_status_created_idx"),
+            models.Index(fields=["email"], name="ticket_email_idx"),
+        ]
+        constraints = [
+            # One message per chat: a double submit cannot leave two tickets.
+            models.UniqueConstraint(
+                fields=["chat"], condition=Q(chat__isnull=False), name="ticket_unique_chat"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class TicketReply(models.Model):
+    """An agent's answer to a ticket, emailed to the customer."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ticket_replies"
+    )
+    body = models.TextField(max_length=TICKET_BODY_MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When the email went out: a retried delivery task sends it at most once.
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["ticket", "created_at", "pk"]
+        verbose_name_plural = "ticket replies"
+
+    def __str__(self) -> str:
+        return f"Reply to {self.ticket_id}"

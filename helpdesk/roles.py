@@ -11,3 +11,10 @@ def is_agent(user: AbstractBaseUser | AnonymousUser) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     return user.groups.filter(name=AGENTS_GROUP).exists()  # type: ignore[attr-defined]
+
+
+def is_supervisor(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Team leads: active members of the Supervisors group. They may step into any chat."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.groups.filter(name=SUPERVISORS_GROUP).exists()  # type: ignore[attr-defined]

@@ -1,6 +1,44 @@
-"""State changes of the helpdesk core."""
+"""State changes of the helpdesk core: customers and the messages (tickets) they leave."""
 
-from helpdesk.models import Customer
+import logging
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from helpdesk.errors import (
+    EmailInvalid,
+    Forbidden,
+    NotFound,
+    TicketBodyEmpty,
+    TicketBodyInvalid,
+    TicketBodyTooLong,
+    TicketClosed,
+    TopicClosed,
+)
+from helpdesk.models import (
+    TICKET_BODY_MAX_LENGTH,
+    Customer,
+    Ticket,
+    TicketReply,
+    Topic,
+    new_ticket_reference,
+)
+from helpdesk.roles import is_agent
+from helpdesk.selectors import topic_availability
+
+logger = logging.getLogger(__name__)
+
+# A fresh reference colliding with a stored one is a one-in-hundreds-of-millions event; a few
+# tries make it practically impossible.
+_REFERENCE_TRIES = 5
 
 
 def customer_create(
@@ -20,3 +58,193 @@ def customer_create(
     customer.full_clean()
     customer.save()
     return customer
+
+
+def topic_ensure_open(*, topic: Topic, at: datetime | None = None) -> None:
+    """A chat can start only within the topic's business hours; outside them the customer is
+    told when it opens (and may leave a message instead)."""
+    availability = topic_availability(topic=topic, at=at)
+    if not availability.open_now:
+        opens_at = availability.opens_at
+        raise TopicClosed(opens_at=opens_at.isoformat() if opens_at else None)
+
+
+# --- Tickets: messages customers leave instead of chatting ------------------------------------
+
+
+def clean_ticket_body(body: str) -> str:
+    """The rules of a chat message (docs/protocol.md): text, not only blanks, at most 4000."""
+    if "\x00" in body:
+        raise TicketBodyInvalid()
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (JSON "\ud800") is not text; the database would refuse it later.
+        raise TicketBodyInvalid("A message must be valid Unicode text.") from None
+    if not body.strip():
+        raise TicketBodyEmpty()
+    if len(body) > TICKET_BODY_MAX_LENGTH:
+        raise TicketBodyTooLong()
+    return body
+
+
+def clean_ticket_email(email: str) -> str:
+    """Answers go by email: the address must be one (254 characters at most, RFC 5321)."""
+    email = email.strip().lower()
+    if not email or len(email) > 254:
+        raise EmailInvalid()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise EmailInvalid() from None
+    return email
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    topic: Topic,
+    body: str,
+    email: str,
+    name: str = "",
+    customer: Customer | None = None,
+    chat_id: int | None = None,
+) -> Ticket:
+    """A customer leaves a message. Either a new customer (`name`) or the one of the chat they
+    left it from (`customer`, `chat_id`). They are emailed its reference after commit."""
+    body = clean_ticket_body(body)
+    email = clean_ticket_email(email)
+    if customer is None:
+        customer = customer_create(name=name, email=email)
+    for attempt in range(_REFERENCE_TRIES):
+        try:
+            # A savepoint: a clashing reference must not spoil the caller's transaction.
+            with transaction.atomic():
+                ticket = Ticket.objects.create(
+                    reference=new_ticket_reference(),
+                    topic=topic,
+                    customer=customer,
+                    email=email,
+                    chat_id=chat_id,
+                    body=body,
+                )
+            break
+        except IntegrityError:
+            if chat_id is not None and Ticket.objects.filter(chat_id=chat_id).exists():
+                raise  # one ticket per chat: not a reference clash
+            if attempt == _REFERENCE_TRIES - 1:
+                raise
+    from helpdesk import tasks  # tasks import this module
+
+    transaction.on_commit(partial(tasks.send_ticket_confirmation.delay, ticket_id=ticket.pk))
+    return ticket
+
+
+def _lock_ticket(ticket_id: int) -> Ticket:
+    try:
+        return (
+            Ticket.objects.select_for_update(of=("self",)).select_related("topic").get(pk=ticket_id)
+        )
+    except Ticket.DoesNotExist:
+        raise NotFound("No such ticket.") from None
+
+
+@transaction.atomic
+def ticket_reply(*, ticket_id: int, author: Any, body: str) -> TicketReply:
+    """An agent answers a ticket; the answer is emailed to the customer after commit."""
+    if not is_agent(author):
+        raise Forbidden("Only agents can answer tickets.")
+    body = clean_ticket_body(body)
+    ticket = _lock_ticket(ticket_id)
+    if ticket.status == Ticket.Status.CLOSED:
+        raise TicketClosed()
+    reply = TicketReply.objects.create(ticket=ticket, author=author, body=body)
+    ticket.status = Ticket.Status.ANSWERED
+    ticket.answered_at = timezone.now()
+    ticket.save(update_fields=["status", "answered_at"])
+    from helpdesk import tasks  # tasks import this module
+
+    transaction.on_commit(partial(tasks.send_ticket_reply.delay, reply_id=reply.pk))
+    return reply
+
+
+@transaction.atomic
+def ticket_close(*, ticket_id: int, by: Any) -> Ticket:
+    """An agent closes a ticket (answered, or nothing to answer). Closing twice is an error."""
+    if not is_agent(by):
+        raise Forbidden("Only agents can close tickets.")
+    ticket = _lock_ticket(ticket_id)
+    if ticket.status == Ticket.Status.CLOSED:
+        raise TicketClosed("This ticket is already closed.")
+    ticket.status = Ticket.Status.CLOSED
+    ticket.closed_at = timezone.now()
+    ticket.save(update_fields=["status", "closed_at"])
+    return ticket
+
+
+def _message_id(kind: str, pk: int) -> str:
+    # Deterministic per delivery: a mail client drops the rare duplicate of a retried send.
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    return f"<helpdesk-{kind}-{pk}@{domain}>"
+
+
+def _send(
+    *, subject: str, template: str, context: dict[str, Any], to: str, message_id: str
+) -> None:
+    context = {"brand_name": settings.HELPDESK_BRAND_NAME, **context}
+    EmailMessage(
+        subject=subject,
+        body=render_to_string(template, context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers={"Message-ID": message_id},
+    ).send()
+
+
+@transaction.atomic
+def ticket_confirmation_send(*, ticket_id: int) -> bool:
+    """Email the customer the reference of the message they left, once. False if already sent
+    (a retried task) or the ticket is gone."""
+    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+    if ticket is None or ticket.confirmation_sent_at is not None:
+        return False
+    _send(
+        subject=f"We received your message [{ticket.reference}]",
+        template="helpdesk/email/ticket_created.txt",
+        context={"ticket": ticket, "customer": ticket.customer},
+        to=ticket.email,
+        message_id=_message_id("ticket", ticket.pk),
+    )
+    ticket.confirmation_sent_at = timezone.now()
+    ticket.save(update_fields=["confirmation_sent_at"])
+    return True
+
+
+@transaction.atomic
+def ticket_reply_send(*, reply_id: int) -> bool:
+    """Email an agent's answer to the customer, once. False if already sent or gone."""
+    reply = (
+        TicketReply.objects.select_for_update(of=("self",))
+        .select_related("ticket", "ticket__customer", "author")
+        .filter(pk=reply_id)
+        .first()
+    )
+    if reply is None or reply.sent_at is not None:
+        return False
+    ticket = reply.ticket
+    _send(
+        subject=f"Re: your message [{ticket.reference}]",
+        template="helpdesk/email/ticket_reply.txt",
+        context={
+            "ticket": ticket,
+            "reply": reply,
+            "customer": ticket.customer,
+            # Customers see an agent's first name only, as in the chat.
+            "agent_name": reply.author.first_name or reply.author.get_username(),
+        },
+        to=ticket.email,
+        message_id=_message_id("reply", reply.pk),
+    )
+    reply.sent_at = timezone.now()
+    reply.save(update_fields=["sent_at"])
+    return True

@@ -167,6 +167,13 @@ CELERY_BEAT_SCHEDULE = {
     "routing-abandoned-sweep": {"task": "routing.tasks.abandoned_sweep", "schedule": 30.0},
     # Active chats left unanswered past their topic's reply timeout go to another agent.
     "routing-no-reply-sweep": {"task": "routing.tasks.no_reply_sweep", "schedule": 30.0},
+    # Open chats past their topic's red threshold are flagged to supervisors, once per wait.
+    "routing-red-flag-sweep": {"task": "routing.tasks.red_flag_sweep", "schedule": 15.0},
+    # Transfer requests nobody answered within HELPDESK_TRANSFER_TIMEOUT_SECONDS go back.
+    "routing-transfer-expiry-sweep": {
+        "task": "routing.tasks.transfer_expiry_sweep",
+        "schedule": 10.0,
+    },
 }
 
 # --- Auth, sessions, security -----------------------------------------------------------------
@@ -241,6 +248,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "public_chat_start": env_str("HELPDESK_PUBLIC_CHAT_RATE", "20/min"),
         "public_read": "120/min",
+        # Messages left (tickets) per client IP: each one emails an address the client chose.
+        "public_ticket_create": env_str("HELPDESK_PUBLIC_TICKET_RATE", "10/hour"),
     },
     # 0, not None: with None DRF trusts the client's own X-Forwarded-For, so rotating that
     # header would reset the throttling at will.
@@ -284,6 +293,8 @@ HELPDESK_DEFAULT_HANDLING_SECONDS = env_int("HELPDESK_DEFAULT_HANDLING_SECONDS",
 # A queued chat whose customer has had no open socket for this long is closed as abandoned
 # (keep it well above HELPDESK_CONSOLE_HEARTBEAT_SECONDS, which customer sockets beat at too).
 HELPDESK_ABANDON_AFTER_SECONDS = env_int("HELPDESK_ABANDON_AFTER_SECONDS", 120)
+# How long a colleague has to accept a transfer (or escalation) before it returns to the sender.
+HELPDESK_TRANSFER_TIMEOUT_SECONDS = env_int("HELPDESK_TRANSFER_TIMEOUT_SECONDS", 60)
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/", include("chat.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("console/tickets/", include("helpdesk.console_urls")),
     path("", include("chat.urls")),
 ]
 

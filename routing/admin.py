@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from routing.models import AgentProfile, ConsoleConnection
+from helpdesk.roles import is_supervisor
+from routing.models import AgentProfile, ConsoleConnection, Transfer
 
 
 @admin.register(AgentProfile)
@@ -38,4 +39,43 @@ class ConsoleConnectionAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Transfer)
+class TransferAdmin(admin.ModelAdmin):
+    """Every transfer and escalation, for supervisors to follow. Written by the console only."""
+
+    list_display = [
+        "created_at",
+        "chat",
+        "kind",
+        "status",
+        "from_agent",
+        "requested_by",
+        "to_agent",
+        "to_topic",
+        "reason",
+        "decided_at",
+    ]
+    list_filter = ["kind", "status", "to_topic"]
+    search_fields = ["from_agent__username", "to_agent__username", "note"]
+    list_select_related = ["chat", "from_agent", "requested_by", "to_agent", "to_topic"]
+    date_hierarchy = "created_at"
+
+    # Supervisors (staff in the Supervisors group) read it without model permissions handed
+    # out one by one; superusers keep Django's rules.
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_supervisor(request.user) or super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return is_supervisor(request.user) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

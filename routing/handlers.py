@@ -4,7 +4,7 @@ from typing import Any
 
 from chat.protocol import ProtocolError
 from chat.services import Participant
-from routing import selectors, services
+from routing import attention, selectors, services
 
 
 def status_frame(*, actor: Participant, chat_id: int | None, data: dict[str, Any]) -> list[dict]:
@@ -28,3 +28,34 @@ def queue_status_frame(
     if chat_id is None:  # pragma: no cover - the customer consumer always knows its chat
         raise ProtocolError("invalid_frame", "No chat.")
     return [selectors.queue_frame_for_chat(chat_id=chat_id)]
+
+
+def leave_message_frame(
+    *, actor: Participant, chat_id: int | None, data: dict[str, Any]
+) -> list[dict]:
+    """Customer: `{"type": "leave_message", "body": ..., "email"?: ...}` -> `ticket` frame.
+
+    Only for the socket's own chat (the token's), only while it is queued.
+    """
+    # Imported here so this handler is a pure append to the module (others append too).
+    from routing import offers, protocol
+
+    if chat_id is None:  # pragma: no cover - the customer consumer always knows its chat
+        raise ProtocolError("invalid_frame", "No chat.")
+    body = data.get("body")
+    if not isinstance(body, str):
+        raise ProtocolError("invalid_frame", "'body' must be a string.")
+    email = data.get("email")
+    if email is None:
+        email = ""
+    if not isinstance(email, str):
+        raise ProtocolError("invalid_frame", "'email' must be a string.")
+    ticket = offers.leave_message(chat_id=chat_id, body=body, email=email)
+    return [protocol.ticket_frame(chat_id=chat_id, reference=ticket.reference)]
+
+
+def attention_request_frame(
+    *, actor: Participant, chat_id: int | None, data: dict[str, Any]
+) -> list[dict]:
+    """Supervisors: `{"type": "attention"}` -> the chats flagged to supervisors now."""
+    return [attention.attention_frame(user=actor.user)]

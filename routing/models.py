@@ -74,3 +74,85 @@ class ConsoleConnection(models.Model):
 
     def __str__(self) -> str:
         return f"console of {self.agent_id} ({self.channel_name})"
+
+
+# Longest decline reason an agent may give (shown to the sender as plain text).
+TRANSFER_REASON_MAX_LENGTH = 200
+
+
+class Transfer(models.Model):
+    """One hand-over of a chat: to a colleague or a senior (a request they accept or decline in
+    time) or to a topic's queue (completed at once). docs/routing.md, "Transfers"."""
+
+    class Kind(models.TextChoices):
+        AGENT = "agent", "To a colleague"
+        SENIOR = "senior", "Escalation to a senior"
+        TOPIC = "topic", "To a topic's queue"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the receiver"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Not answered in time"
+        CANCELLED = "cancelled", "Cancelled"
+        # A transfer to a topic's queue: done when asked.
+        COMPLETED = "completed", "Completed"
+
+    chat = models.ForeignKey("chat.Chat", on_delete=models.CASCADE, related_name="transfers")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The agent whose chat it is (the chat is handed over from them)...
+    from_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    # ...and who asked: the same agent, or a supervisor moving a colleague's chat.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    to_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="transfers_received",
+    )
+    to_topic = models.ForeignKey(
+        "helpdesk.Topic", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Internal: staff only, never sent to the customer's group.
+    note = models.TextField(max_length=1000)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Why it was declined, cancelled or expired (plain text, shown to the sender).
+    reason = models.CharField(max_length=TRANSFER_REASON_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One open request per chat: two colleagues can never both accept the same chat.
+            models.UniqueConstraint(
+                fields=["chat"],
+                condition=Q(status="pending"),
+                name="transfer_one_pending_per_chat",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="topic", to_topic__isnull=False, to_agent__isnull=True)
+                    | Q(kind__in=["agent", "senior"], to_agent__isnull=False)
+                ),
+                name="transfer_target_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="pending") | Q(expires_at__isnull=False),
+                name="transfer_pending_expires",
+            ),
+        ]
+        indexes = [
+            # The expiry sweep and the console's list of open requests.
+            models.Index(fields=["status", "expires_at"], name="transfer_status_expires_idx"),
+            models.Index(fields=["to_agent", "status"], name="transfer_to_agent_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} transfer of chat {self.chat_id} ({self.status})"

@@ -9,8 +9,10 @@ already committed. So each receiver logs its own failures; the periodic tasks
 import logging
 from typing import Any
 
+from chat import events as chat_events
 from chat.models import Chat
-from routing import services
+from routing import services, transfers
+from routing.models import AgentProfile
 from routing.policies import current_policy
 
 logger = logging.getLogger(__name__)
@@ -79,3 +81,55 @@ def on_agent_available_queue(sender: Any, *, agent_id: int, **kwargs: Any) -> No
         services.queue_publish_for_agent(agent_id=agent_id)
     except Exception:
         logger.exception("could not publish the queue after agent %s became available", agent_id)
+
+
+# --- Transfers: a request ends when its chat closes or leaves its agent ------------------------
+
+
+def on_chat_closed_transfers(sender: Any, *, chat_id: int, **kwargs: Any) -> None:
+    try:
+        transfers.transfer_cancel_for_chat(chat_id=chat_id, reason="The chat has ended.")
+    except Exception:
+        logger.exception("could not cancel the transfer of closed chat %s", chat_id)
+
+
+def on_chat_queued_transfers(sender: Any, *, chat_id: int, **kwargs: Any) -> None:
+    if not kwargs.get("requeued"):
+        return  # a new chat has no transfer
+    try:
+        transfers.transfer_cancel_for_chat(
+            chat_id=chat_id, reason="The chat went back to the queue."
+        )
+    except Exception:
+        logger.exception("could not cancel the transfer of requeued chat %s", chat_id)
+
+
+def on_chat_handed_over(sender: Any, *, chat_id: int, from_agent_id: int, **kwargs: Any) -> None:
+    """The sender of an accepted transfer has a free slot: the queue may flow to them."""
+    try:
+        current_policy().on_slot_freed(agent_id=from_agent_id)
+    except Exception:
+        logger.exception("routing failed after chat %s was handed over", chat_id)
+
+
+# --- Skills: an agent's open consoles follow the queues of their topics -----------------------
+
+
+def on_skills_changed(
+    sender: Any, *, instance: Any, action: str, reverse: bool, pk_set: Any, **kwargs: Any
+) -> None:
+    """AgentProfile.topics changed (admin, API, shell): the consoles of the agents concerned
+    rejoin the queues they see now, after commit."""
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if reverse:
+        # topic.agent_profiles.add(...): `instance` is the topic; `pk_set` are profiles (None
+        # on clear, where nobody can be told which profiles lost the topic: rare, admin only).
+        profile_ids = pk_set or ()
+        agent_ids = AgentProfile.objects.filter(pk__in=profile_ids).values_list(
+            "user_id", flat=True
+        )
+    else:
+        agent_ids = [instance.user_id]
+    for agent_id in agent_ids:
+        chat_events.rescope_consoles_on_commit(agent_id=agent_id)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from chat.models import Chat, ChatEvent
 from chat.selectors import queue_order
+from helpdesk.hours import packed_hours, schedule_from_packed
 from helpdesk.roles import AGENTS_GROUP
 from routing import protocol
 from routing.models import AgentProfile, ConsoleConnection
@@ -184,19 +185,22 @@ def unanswered_chat_ids(*, now: datetime | None = None) -> list[int]:
 
 
 def timed_out_agent_id(*, chat_id: int, queued_at: datetime | None) -> int | None:
-    """The agent whose no-reply timeout put this queued chat back in the queue, if that is
-    why it is queued now (its latest requeue, in this stay in the queue, was `no_reply`)."""
+    """The agent whose no-reply timeout put this queued chat back in the queue, or who
+    transferred it to a topic's queue, if that is why it is queued now (its latest requeue, in
+    this stay in the queue, was `no_reply` or a `transfer`): the drain offers it to them last."""
     if queued_at is None:
         return None
     data = (
         ChatEvent.objects.filter(
-            chat_id=chat_id, kind=ChatEvent.Kind.REQUEUED, created_at__gte=queued_at
+            chat_id=chat_id,
+            kind__in=[ChatEvent.Kind.REQUEUED, ChatEvent.Kind.TRANSFERRED],
+            created_at__gte=queued_at,
         )
         .order_by("-created_at", "-pk")
         .values_list("data", flat=True)
         .first()
     )
-    if not data or data.get("reason") != "no_reply":
+    if not data or data.get("reason") not in ("no_reply", "transfer"):
         return None
     return data.get("previous_agent")
 
@@ -286,6 +290,7 @@ class QueueStanding:
     position: int
     estimated_wait_seconds: int | None
     agents_available: bool
+    message_offered: bool = False
 
     def frame(self) -> dict[str, Any]:
         return protocol.queue_frame(
@@ -293,6 +298,7 @@ class QueueStanding:
             position=self.position,
             estimated_wait_seconds=self.estimated_wait_seconds,
             agents_available=self.agents_available,
+            message_offered=self.message_offered,
         )
 
 
@@ -304,39 +310,67 @@ def estimated_wait(*, handling_seconds: float, agents: int, position: int) -> in
     return round(handling_seconds / max(agents, 1) * position)
 
 
+def message_offered(
+    *, estimated_wait_seconds: int | None, offer_after_seconds: int, open_now: bool
+) -> bool:
+    """Offer the customer to leave a message instead of waiting: the topic is closed now, no
+    agent is available (no estimate), or the estimate passes the topic's threshold (0: off)."""
+    if not open_now or estimated_wait_seconds is None:
+        return True
+    return 0 < offer_after_seconds < estimated_wait_seconds
+
+
 def queue_standings(
     *, topic_ids: Iterable[int] | None = None, now: datetime | None = None
 ) -> list[QueueStanding]:
     """Where every queued chat of these topics (all topics: None) stands, in queue order.
 
-    Three queries whatever the number of chats and topics: the queue, the handling times,
-    the agents.
+    Three queries whatever the number of chats and topics: the queue (with each topic's
+    offer threshold, time zone and business hours folded in), the handling times, the agents.
     """
+    now = now or timezone.now()
     queued = Chat.objects.filter(status=Chat.Status.QUEUED)
     if topic_ids is not None:
         queued = queued.filter(topic_id__in=list(topic_ids))
-    rows = list(queue_order(queued).values_list("pk", "topic_id"))
+    rows = list(
+        queue_order(queued)
+        .annotate(topic_hours=packed_hours("topic_id"))
+        .values_list(
+            "pk",
+            "topic_id",
+            "topic__offer_message_after_seconds",
+            "topic__timezone",
+            "topic_hours",
+        )
+    )
     if not rows:
         return []
-    topics = {topic_id for _, topic_id in rows}
+    topics = {row[1] for row in rows}
     handling = mean_handling_seconds(topic_ids=topics)
     agents = eligible_agent_counts(topic_ids=topics, now=now)
+    open_now: dict[int, bool] = {}
     ahead: dict[int, int] = defaultdict(int)
     standings = []
-    for chat_id, topic_id in rows:
+    for chat_id, topic_id, offer_after, zone, hours in rows:
+        if topic_id not in open_now:
+            open_now[topic_id] = schedule_from_packed(zone, hours).is_open(now)
         ahead[topic_id] += 1
         position = ahead[topic_id]
+        wait = estimated_wait(
+            handling_seconds=handling[topic_id], agents=agents[topic_id], position=position
+        )
         standings.append(
             QueueStanding(
                 chat_id=chat_id,
                 topic_id=topic_id,
                 position=position,
-                estimated_wait_seconds=estimated_wait(
-                    handling_seconds=handling[topic_id],
-                    agents=agents[topic_id],
-                    position=position,
-                ),
+                estimated_wait_seconds=wait,
                 agents_available=agents[topic_id] > 0,
+                message_offered=message_offered(
+                    estimated_wait_seconds=wait,
+                    offer_after_seconds=offer_after,
+                    open_now=open_now[topic_id],
+                ),
             )
         )
     return standings

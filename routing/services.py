@@ -23,9 +23,10 @@ from chat.models import Chat
 from chat.selectors import queue_order
 from chat.services import Participant
 from helpdesk.errors import Forbidden
-from routing import events, selectors
-from routing.errors import AgentAtCapacity
+from routing import attention, events, selectors
+from routing.errors import AgentAtCapacity, TopicNotYours
 from routing.models import AgentProfile, ConsoleConnection
+from routing.transfers import transfer_expiry_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +72,23 @@ def _announce_if_available(profile: AgentProfile) -> None:
         )
 
 
-def assignment_guard(*, chat: Chat, agent: object, assigned_by: object) -> None:
-    """Registered with chat_assign: no assignment, by the router or by hand (`take`), puts an
-    agent above their limit. The profile's row lock orders concurrent takes and routers."""
+def assignment_guard(*, chat: Chat, agent: object, assigned_by: object, handover: bool) -> None:
+    """Registered with chat_assign and chat_hand_over: no assignment, by the router, by hand
+    (`take`) or by a transfer, puts an agent above their limit; and an agent takes by hand
+    only chats of their skills (a colleague's transfer may bring any topic). The profile's
+    row lock orders concurrent takes, transfers and routers."""
     profile = _lock_profile(agent.pk)  # type: ignore[attr-defined]
+    if not handover and assigned_by is not None and assigned_by == agent:
+        skills = set(profile.topics.values_list("pk", flat=True))
+        if not selectors.agent_handles(skills, chat.topic_id):
+            raise TopicNotYours()
     if selectors.open_chat_count(agent_id=profile.user_id) >= profile.max_chats:
         raise AgentAtCapacity()
+
+
+def queue_scope(user: object) -> list[int] | None:
+    """Registered with chat.scopes: an agent sees the queue of their skills (all: none set)."""
+    return _skills_or_all(profile_for(agent_id=user.pk))  # type: ignore[attr-defined]
 
 
 # --- Presence ----------------------------------------------------------------------------------
@@ -145,7 +157,7 @@ def presence_sweep() -> list[int]:
     handled = [agent_id for agent_id in selectors.gone_agent_ids() if _agent_left(agent_id)]
     _forget_dead_connections()
     # Opportunistically, between the beat task's runs: the other timeouts of routing.
-    for sweep in (abandoned_sweep, no_reply_sweep):
+    for sweep in (abandoned_sweep, no_reply_sweep, attention.red_flag_sweep, transfer_expiry_sweep):
         try:
             sweep()
         except Exception:
@@ -350,6 +362,7 @@ def _time_out(chat_id: int, now: datetime | None) -> bool:
         # Locked by another transaction, answered, closed or requeued meanwhile.
         return False
     chat_services.chat_requeue(chat_id=chat_id, reason="no_reply")
+    attention.flag_no_reply(chat_id=chat_id, previous_agent_id=chat.agent_id)
     logger.info("chat %s unanswered by agent %s: requeued", chat_id, chat.agent_id)
     return True
 

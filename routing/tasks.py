@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from routing import services
+from routing import attention, services, transfers
 from routing.policies import current_policy
 
 
@@ -28,3 +28,17 @@ def abandoned_sweep() -> int:
 def no_reply_sweep() -> int:
     """Active chats left unanswered past their topic's reply timeout go to another agent."""
     return len(services.no_reply_sweep())
+
+
+@shared_task(name="routing.tasks.red_flag_sweep")
+def red_flag_sweep() -> int:
+    """Open chats whose customer waited past the topic's red threshold are flagged to
+    supervisors (once per wait)."""
+    return len(attention.red_flag_sweep())
+
+
+@shared_task(name="routing.tasks.transfer_expiry_sweep")
+def transfer_expiry_sweep() -> int:
+    """Transfer requests unanswered past HELPDESK_TRANSFER_TIMEOUT_SECONDS go back to their
+    senders."""
+    return len(transfers.transfer_expiry_sweep())

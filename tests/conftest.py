@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -245,3 +245,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
     chromium_state = "present" if shutil.which(CHROMIUM) or Path(CHROMIUM).exists() else "absent"
     return [f"helpdesk: database={db} channel_layer={layer} ci={IN_CI} chromium={chromium_state}"]
+
+
+@pytest.fixture
+async def sockets() -> AsyncIterator[Any]:
+    """Websockets opened on the real ASGI application, all closed at the end of the test."""
+    from tests.chat.consumers.wsutil import Sockets
+
+    opened = Sockets()
+    yield opened
+    await opened.close_all()

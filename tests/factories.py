@@ -1,12 +1,14 @@
 """factory-boy factories. Build state through services where behaviour matters (see helpers)."""
 
+import datetime
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from chat.models import Chat, Message
-from helpdesk.models import Customer, Topic
+from helpdesk.models import BusinessHours, Customer, Ticket, TicketReply, Topic
 from helpdesk.roles import AGENTS_GROUP, SUPERVISORS_GROUP
 
 PASSWORD = "correct-horse-battery"
@@ -88,3 +90,36 @@ class MessageFactory(factory.django.DjangoModelFactory):
         self.chat.last_seq += 1
         self.chat.save(update_fields=["last_seq"])
         return self.chat.last_seq
+
+
+class BusinessHoursFactory(factory.django.DjangoModelFactory):
+    """Monday 09:00-17:00 unless told otherwise (in the topic's time zone)."""
+
+    class Meta:
+        model = BusinessHours
+
+    topic = factory.SubFactory(TopicFactory)
+    weekday = BusinessHours.Weekday.MONDAY
+    opens = datetime.time(9, 0)
+    closes = datetime.time(17, 0)
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    """An open ticket as if left from the pre-chat form (use the services for real flows)."""
+
+    class Meta:
+        model = Ticket
+
+    topic = factory.SubFactory(TopicFactory)
+    customer = factory.SubFactory(CustomerFactory)
+    email = factory.LazyAttribute(lambda t: t.customer.email or "someone@example.com")
+    body = factory.Faker("paragraph")
+
+
+class TicketReplyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TicketReply
+
+    ticket = factory.SubFactory(TicketFactory)
+    author = factory.SubFactory(AgentFactory)
+    body = factory.Faker("sentence")

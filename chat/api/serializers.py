@@ -1,6 +1,9 @@
+from datetime import datetime
+
 from rest_framework import serializers
 
 from chat.models import MESSAGE_MAX_LENGTH
+from helpdesk.models import TICKET_BODY_MAX_LENGTH
 
 
 class PublicChatStartInput(serializers.Serializer):
@@ -25,9 +28,47 @@ class PublicChatStartOutput(serializers.Serializer):
     status = serializers.CharField()
 
 
+class _OffsetDateTime(serializers.DateTimeField):
+    """ISO 8601 with the value's own UTC offset (a topic's opening in its own time zone)."""
+
+    def to_representation(self, value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+
 class TopicOutput(serializers.Serializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
+    open_now = serializers.BooleanField(help_text="Within the topic's business hours now.")
+    opens_at = _OffsetDateTime(
+        allow_null=True, help_text="When a closed topic opens next; null while it is open."
+    )
+
+
+class _TextField(serializers.CharField):
+    """A JSON string and nothing else: DRF's CharField would turn 123 into "123"."""
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)  # type: ignore[no-any-return]
+
+
+class PublicTicketCreateInput(serializers.Serializer):
+    topic = serializers.SlugField(max_length=80)
+    name = _TextField(max_length=100, trim_whitespace=True)
+    # Required: the answer goes by email.
+    email = serializers.EmailField(max_length=254)
+    body = _TextField(max_length=TICKET_BODY_MAX_LENGTH, trim_whitespace=False)
+
+
+class PublicTicketCreateOutput(serializers.Serializer):
+    reference = serializers.CharField()
+
+
+class TopicClosedOutput(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    opens_at = serializers.DateTimeField(allow_null=True)
 
 
 class ErrorOutput(serializers.Serializer):

@@ -16,10 +16,14 @@ from chat.api.serializers import (
     ErrorOutput,
     PublicChatStartInput,
     PublicChatStartOutput,
+    PublicTicketCreateInput,
+    PublicTicketCreateOutput,
+    TopicClosedOutput,
     TopicOutput,
 )
 from chat.tokens import customer_token_make
-from helpdesk.selectors import topic_get_active, topic_list_active
+from helpdesk import services as helpdesk_services
+from helpdesk.selectors import topic_get_active, topic_list_active_with_availability
 
 
 def customer_ws_url(request: Request, token: str) -> str:
@@ -43,27 +47,39 @@ class _PublicApi(APIView):
     throttle_classes = [_ScopedRateThrottle]
 
 
+def _no_such_topic() -> Response:
+    return Response(
+        {
+            "code": "invalid",
+            "detail": "The request has invalid fields.",
+            "errors": {"topic": ["No such topic."]},
+        },
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
 class PublicChatStartApi(_PublicApi):
     throttle_scope = "public_chat_start"
 
     @extend_schema(
         request=PublicChatStartInput,
-        responses={201: PublicChatStartOutput, 400: ErrorOutput, 429: ErrorOutput},
+        responses={
+            201: PublicChatStartOutput,
+            400: ErrorOutput,
+            409: TopicClosedOutput,
+            429: ErrorOutput,
+        },
         summary="Open a chat as a customer",
+        description="Outside the topic's business hours: 409 `topic_closed` with `opens_at`; "
+        "the customer may leave a message instead (POST /api/v1/public/tickets/).",
     )
     def post(self, request: Request) -> Response:
         data = PublicChatStartInput(data=request.data)
         data.is_valid(raise_exception=True)
         topic = topic_get_active(slug=data.validated_data["topic"])
         if topic is None:
-            return Response(
-                {
-                    "code": "invalid",
-                    "detail": "The request has invalid fields.",
-                    "errors": {"topic": ["No such topic."]},
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            return _no_such_topic()
+        helpdesk_services.topic_ensure_open(topic=topic)
         chat = services.chat_start(
             topic=topic,
             name=data.validated_data["name"],
@@ -89,4 +105,30 @@ class PublicTopicListApi(_PublicApi):
 
     @extend_schema(responses={200: TopicOutput(many=True)}, summary="Topics a customer can pick")
     def get(self, request: Request) -> Response:
-        return Response(TopicOutput(topic_list_active(), many=True).data)
+        return Response(TopicOutput(topic_list_active_with_availability(), many=True).data)
+
+
+class PublicTicketCreateApi(_PublicApi):
+    """Leave a message instead of chatting (outside business hours, or rather than wait)."""
+
+    throttle_scope = "public_ticket_create"
+
+    @extend_schema(
+        request=PublicTicketCreateInput,
+        responses={201: PublicTicketCreateOutput, 400: ErrorOutput, 429: ErrorOutput},
+        summary="Leave a message (a ticket answered by email)",
+    )
+    def post(self, request: Request) -> Response:
+        data = PublicTicketCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        topic = topic_get_active(slug=data.validated_data["topic"])
+        if topic is None:
+            return _no_such_topic()
+        ticket = helpdesk_services.ticket_create(
+            topic=topic,
+            name=data.validated_data["name"],
+            email=data.validated_data["email"],
+            body=data.validated_data["body"],
+        )
+        output = PublicTicketCreateOutput({"reference": ticket.reference})
+        return Response(output.data, status=status.HTTP_201_CREATED)

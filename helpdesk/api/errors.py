@@ -24,7 +24,7 @@ def _first_code(detail: Any) -> str:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response({"code": exc.code, "detail": exc.detail}, status=exc.status)
+        return Response({"code": exc.code, "detail": exc.detail, **exc.extra()}, status=exc.status)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a real server error: Django's 500 handling (see json_server_error)

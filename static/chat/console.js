@@ -11,6 +11,7 @@ import {
   formatDuration,
   h,
 } from "./ui.js";
+import { createTransfers } from "./transfer.js";
 
 const MAX_LENGTH = 4000;
 const TYPING_EVERY_MS = 3000;
@@ -39,18 +40,30 @@ const ui = {
   statusInputs: Array.from(document.querySelectorAll('input[name="agent-status"]')),
   agent: $("console-agent"),
   banner: $("console-banner"),
-  lists: { mine: $("mine-list"), queue: $("queue-list"), ended: $("ended-list") },
-  counts: { mine: $("mine-count"), queue: $("queue-count") },
+  lists: {
+    mine: $("mine-list"),
+    queue: $("queue-list"),
+    watching: $("watching-list"),
+    ended: $("ended-list"),
+  },
+  counts: { mine: $("mine-count"), queue: $("queue-count"), watching: $("watching-count") },
   empty: { mine: $("mine-empty"), queue: $("queue-empty") },
   endedSection: $("ended-section"),
+  watchingSection: $("watching-section"),
+  attention: {
+    section: $("attention-section"),
+    list: $("attention-list"),
+    count: $("attention-count"),
+    empty: $("attention-empty"),
+  },
   panes: $("panes"),
   placeholder: $("no-pane"),
   toasts: $("toasts"),
 };
 ui.agent.textContent = me.name;
 
-/** id -> {id, frame, section: mine|queue|ended, unread, fresh (alert pending until the pane is
- * opened), knownSeq, item, pane, notice, takeError} */
+/** id -> {id, frame, section: mine|queue|watching|ended, unread, fresh (alert pending until the
+ * pane is opened), knownSeq, item, pane, notice, takeError, watching (a supervisor opened it)} */
 const chats = new Map();
 let selectedId = null;
 let clockOffsetMs = 0; // server clock minus ours, from the snapshot's server_time
@@ -227,7 +240,7 @@ document.addEventListener("visibilitychange", () => {
 
 // --- Chat state from frames -------------------------------------------------------------------
 
-function upsert(frame, { fromSnapshot }) {
+function upsert(frame, { fromSnapshot, watch = false }) {
   let chat = chats.get(frame.id);
   const known = Boolean(chat);
   if (!chat) {
@@ -243,6 +256,7 @@ function upsert(frame, { fromSnapshot }) {
     chats.set(frame.id, chat);
   }
   const wasMine = known && chat.section === "mine";
+  if (watch) chat.watching = true;
   chat.frame = frame;
   chat.knownSeq = Math.max(chat.knownSeq, frame.last_seq || 0);
 
@@ -269,12 +283,17 @@ function upsert(frame, { fromSnapshot }) {
       const preview = frame.preview ? ` · ${frame.preview}` : "";
       raiseAlert(chat, `Chat assigned: ${frame.customer.name}`, `${frame.topic.name}${preview}`);
     }
+  } else if (frame.status === "active" && chat.watching) {
+    // A supervisor looking at a colleague's chat: live, and they may write in it.
+    chat.section = "watching";
+    chat.notice = `${frame.agent.name} has this chat. As a supervisor you can write in it.`;
   } else if (frame.status === "active") {
     const who = frame.agent ? frame.agent.name : "Another agent";
-    chat.takenAway = wasMine;
+    // Still "taken away" when a later frame of it arrives (the console watches it).
+    chat.takenAway = wasMine || Boolean(chat.takenAway);
     leave(
       chat,
-      wasMine
+      chat.takenAway
         ? `${who} has this chat now: it is read-only for you.`
         : `${who} took this chat.`,
     );
@@ -284,6 +303,15 @@ function upsert(frame, { fromSnapshot }) {
     ];
     leave(chat, by || "The chat ended.");
   }
+  // A chat that left me (passed on, or back in a queue this console may not follow) or that a
+  // supervisor opened stays live in its pane; an ended one has nothing more to say.
+  if ((chat.takenAway || chat.watching) && frame.status !== "closed" && chats.has(chat.id)) {
+    if (chat.section !== "mine") client.watch(chat.id);
+  } else if (client.isWatched(chat.id)) {
+    client.unwatch(chat.id);
+  }
+  if (chat.section === "mine" && client.isWatched(chat.id)) client.unwatch(chat.id);
+  if (frame.status === "closed" && attention.delete(frame.id)) renderAttention();
   refresh(chat);
 }
 
@@ -291,8 +319,8 @@ function upsert(frame, { fromSnapshot }) {
 function leave(chat, notice) {
   chat.fresh = false;
   chat.takeError = "";
-  // Only one's own chats stay readable over the socket; others stop being kept in sync.
-  if (chat.section !== "mine") client.untrack(chat.id);
+  // One's own chats, and those that left this agent (watched), stay in sync; others stop.
+  if (chat.section !== "mine" && !chat.takenAway) client.untrack(chat.id);
   if (chat.pane || chat.section === "mine") {
     chat.section = "ended";
     chat.notice = notice;
@@ -302,6 +330,7 @@ function leave(chat, notice) {
 }
 
 function remove(chat) {
+  client.unwatch(chat.id);
   client.untrack(chat.id);
   chat.item?.remove();
   chat.pane?.el.remove();
@@ -311,6 +340,7 @@ function remove(chat) {
 
 function onSnapshot(frame) {
   clockOffsetMs = Date.parse(frame.server_time) - Date.now() || 0;
+  if (me.is_supervisor) client.send("attention", null);
   const present = new Set();
   for (const chatFrame of frame.chats) {
     present.add(chatFrame.id);
@@ -357,6 +387,7 @@ function onMessages({ chatId, added }) {
   if (chat.pane) chat.pane.list.render(client.log(chatId).items());
   refresh(chat);
   renderSidebar();
+  if (attention.has(chatId)) renderAttention();
 }
 
 function onFrame(frame) {
@@ -369,6 +400,7 @@ function onFrame(frame) {
       upsert(frame, { fromSnapshot: false });
       renderSidebar();
       const chat = chats.get(frame.id);
+      transfers.onChat(chat);
       // Just taken while looking at it: ready to type.
       if (chat && before === "queue" && chat.section === "mine" && selectedId === chat.id) {
         chat.pane?.input.focus();
@@ -383,16 +415,125 @@ function onFrame(frame) {
     case "agent_status":
       onAgentStatus(frame);
       break;
+    case "attention":
+      onAttention(frame);
+      break;
+    case "alert":
+      onAlert(frame);
+      break;
     case "error":
       onError(frame);
       break;
     default:
+      transfers.onFrame(frame);
       break;
   }
 }
 
+// --- Supervisors: chats that need attention ----------------------------------------------------
+
+/** chat id -> {reason, frame}: chats flagged to supervisors in their current wait. */
+const attention = new Map();
+const ATTENTION_REASONS = {
+  red: "Waiting past the red limit",
+  no_reply: "Agent did not answer in time",
+};
+const ATTENTION_REFRESH_MS = 60000;
+
+function onAttention(frame) {
+  attention.clear();
+  for (const item of frame.chats) {
+    attention.set(item.chat.id, {
+      reason: item.reason,
+      frame: item.chat,
+      waitedSeconds: item.waited_seconds,
+    });
+  }
+  renderAttention();
+}
+
+function onAlert(frame) {
+  attention.set(frame.chat.id, {
+    reason: frame.reason,
+    frame: frame.chat,
+    waitedSeconds: frame.waited_seconds,
+  });
+  renderAttention();
+  const text = ATTENTION_REASONS[frame.reason] || "Needs attention";
+  toast(`${frame.chat.customer.name} (${frame.chat.topic.name}): ${text}.`, "warning");
+}
+
+function renderAttention() {
+  if (!me.is_supervisor) return;
+  const a = ui.attention;
+  a.section.hidden = false;
+  const items = Array.from(attention.values()).sort(
+    (x, y) =>
+      Date.parse(x.frame.awaiting_reply_since || x.frame.created_at) -
+      Date.parse(y.frame.awaiting_reply_since || y.frame.created_at),
+  );
+  a.list.replaceChildren(...items.map(buildAttentionItem));
+  a.count.textContent = String(items.length);
+  a.empty.hidden = items.length > 0;
+}
+
+function buildAttentionItem(item) {
+  const f = item.frame;
+  // How long the customer had waited when flagged; "answered" once this console sees a reply.
+  const live = chats.get(f.id)?.frame;
+  const waited =
+    live && !live.awaiting_reply_since
+      ? "answered"
+      : formatDuration(Math.max(0, item.waitedSeconds || 0));
+  const where = f.agent ? `with ${f.agent.name}` : "in the queue";
+  return h(
+    "li",
+    { className: "attention-item", dataset: { chatId: f.id, reason: item.reason } },
+    h(
+      "button",
+      {
+        type: "button",
+        className: "attention-item__open",
+        onclick: () => openAttention(f),
+      },
+      h("span", { className: "attention-item__name", text: f.customer.name }),
+      h("span", { className: "attention-item__waited", text: waited }),
+      h("span", {
+        className: "attention-item__why",
+        text: `${ATTENTION_REASONS[item.reason] || "Needs attention"} · ${f.topic.name}, ${where}`,
+      }),
+    ),
+    h("button", {
+      type: "button",
+      className: "btn-close attention-item__dismiss",
+      "aria-label": `Dismiss ${f.customer.name}`,
+      onclick: () => {
+        attention.delete(f.id);
+        renderAttention();
+      },
+    }),
+  );
+}
+
+/** Open a flagged chat: one's own or a queued one as usual, a colleague's live (watched). */
+function openAttention(frame) {
+  const known = chats.get(frame.id);
+  if (!known || !["mine", "queue"].includes(known.section)) {
+    upsert(frame, { fromSnapshot: true, watch: true });
+    renderSidebar();
+  }
+  if (chats.has(frame.id)) select(frame.id);
+  else toast(`${frame.customer.name}'s chat has ended.`, "info");
+}
+
+if (me.is_supervisor) {
+  renderAttention();
+  setInterval(() => client.send("attention", null), ATTENTION_REFRESH_MS);
+}
+
 function onError(frame) {
   if (frame.client_msg_id) return; // shown next to the message itself
+  if (transfers.onError(frame)) return; // an answer to a transfer the agent is making
   // Only frames without a chat can fail without naming one: the answer to our status choice.
   if (frame.chat == null && statusState.pending) {
     statusRefused(frame);
@@ -439,11 +580,13 @@ function sectionChats(section) {
 
 /** The order of Alt+1…9 and Alt+↑/↓: as the sidebar shows them. */
 function navOrder() {
-  return ["mine", "queue", "ended"].flatMap((section) => sectionChats(section).map((c) => c.id));
+  return ["mine", "queue", "watching", "ended"].flatMap((section) =>
+    sectionChats(section).map((c) => c.id),
+  );
 }
 
 function renderSidebar() {
-  for (const section of ["mine", "queue", "ended"]) {
+  for (const section of ["mine", "queue", "watching", "ended"]) {
     const list = ui.lists[section];
     const items = sectionChats(section);
     items.forEach((chat, index) => {
@@ -459,6 +602,7 @@ function renderSidebar() {
     if (ui.counts[section]) ui.counts[section].textContent = String(items.length);
     if (ui.empty[section]) ui.empty[section].hidden = items.length > 0;
     if (section === "ended") ui.endedSection.hidden = items.length === 0;
+    if (section === "watching") ui.watchingSection.hidden = items.length === 0;
   }
   navOrder().forEach((id, index) => {
     const item = chats.get(id).item;
@@ -676,10 +820,15 @@ function buildPane(chat) {
     list: new MessageList(list, {
       ownKind: "agent",
       showOwnAuthor: false,
+      // After a transfer, or with a supervisor stepping in, a chat holds several agents'
+      // messages: only this agent's own sit on the right; the others show who wrote them.
+      // (The wire names authors by display name; a pending message has none yet.)
+      isOwn: (item) => item.kind === "agent" && (!item.author || item.author === me.name),
       onRetry: (cid) => client.retry(id, cid),
       onDiscard: (cid) => client.discard(id, cid),
     }),
   };
+  transfers.decorate(chat, pane);
   composer.addEventListener("submit", (event) => sendReply(event, chat));
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) sendReply(event, chat);
@@ -730,13 +879,13 @@ function updatePane(chat) {
   p.replying.textContent = `Replying to ${f.customer.name} · ${f.topic.name}`;
   p.el.dataset.section = chat.section;
   p.takeBtn.hidden = chat.section !== "queue";
-  p.closeBtn.hidden = chat.section !== "mine";
-  p.dismissBtn.hidden = chat.section !== "ended";
-  const writable = chat.section === "mine";
+  p.closeBtn.hidden = !canWrite(chat);
+  p.dismissBtn.hidden = !["ended", "watching"].includes(chat.section);
+  const writable = canWrite(chat);
   p.composer.hidden = !writable;
   p.input.disabled = !writable;
   p.el.classList.toggle("is-readonly", !writable);
-  p.notice.hidden = !(chat.section === "ended" || chat.section === "queue");
+  p.notice.hidden = !["ended", "queue", "watching"].includes(chat.section);
   if (chat.section === "queue" && chat.takeError) {
     p.notice.textContent = chat.takeError;
     p.notice.dataset.tone = "error";
@@ -749,13 +898,22 @@ function updatePane(chat) {
     } else if (chat.section === "queue") {
       p.notice.textContent = `${f.customer.name} is waiting in the queue. Take the chat to reply.`;
       p.notice.dataset.tone = "info";
+    } else if (chat.section === "watching") {
+      p.notice.textContent = chat.notice;
+      p.notice.dataset.tone = "info";
     } else {
       p.notice.textContent = chat.notice;
       p.notice.dataset.tone = chat.section === "ended" && chat.takenAway ? "warning" : "ended";
     }
   }
-  if (chat.section !== "mine") hideTyping(chat);
+  if (!writable) hideTyping(chat);
   updateTimer(chat);
+  transfers.update(chat);
+}
+
+/** Only the chat's agent writes, and supervisors in any chat they opened. */
+function canWrite(chat) {
+  return chat.section === "mine" || (chat.section === "watching" && me.is_supervisor);
 }
 
 function showTyping(chat) {
@@ -798,7 +956,7 @@ function select(id, { focus = true } = {}) {
   refresh(chat);
   renderSidebar();
   if (focus) {
-    if (chat.section === "mine") chat.pane.input.focus();
+    if (canWrite(chat)) chat.pane.input.focus();
     else if (chat.section === "queue") chat.pane.takeBtn.focus();
     else chat.pane.dismissBtn.focus();
   }
@@ -856,7 +1014,7 @@ function sendReply(event, chat) {
   const p = chat.pane;
   const body = p.input.value;
   p.error.hidden = true;
-  if (!body.trim() || chat.section !== "mine") return;
+  if (!body.trim() || !canWrite(chat)) return;
   if (body.length > MAX_LENGTH) {
     p.error.textContent = `Messages are limited to ${MAX_LENGTH} characters.`;
     p.error.hidden = false;
@@ -1004,6 +1162,20 @@ bindConnectionBanner(client, ui.banner, {
       );
     }
   },
+});
+// Transfers and escalation: the dialog, the sender's bar, request cards, the pinned note.
+const transfers = createTransfers({
+  client,
+  chats,
+  me,
+  select,
+  refresh,
+  renderSidebar,
+  leave,
+  toast,
+  ring,
+  serverNow,
+  repeatMs: RING_AGAIN_MS,
 });
 client.addEventListener("frame", (event) => onFrame(event.detail));
 client.addEventListener("messages", (event) => onMessages(event.detail));

@@ -1,6 +1,8 @@
 /**
  * The customer's chat: pre-chat form, then the conversation over the customer socket.
  * Also the page inside the widget's iframe (?embed=1), which talks to widget.js by postMessage.
+ * Outside a topic's business hours the pre-chat form leaves a message (a ticket) instead, and
+ * a queued customer may be offered to leave one rather than wait (routing's `queue` frame).
  */
 import { ChatClient } from "./socket.js";
 import { MessageList, bindConnectionBanner, confirmDialog } from "./ui.js";
@@ -36,6 +38,26 @@ const ui = {
   endedTitle: $("cw-ended-title"),
   endedText: $("cw-ended-text"),
   newChat: $("cw-new"),
+  endedReferenceLine: $("cw-ended-reference-line"),
+  endedReference: $("cw-ended-reference"),
+  prechatTitle: $("cw-prechat-title"),
+  prechatIntro: $("cw-prechat-intro"),
+  emailOptional: $("cw-email-optional"),
+  emailHint: $("cw-email-hint"),
+  messageLabel: $("cw-message-label"),
+  consents: $("cw-consents"),
+  sent: $("cw-sent"),
+  sentText: $("cw-sent-text"),
+  sentReference: $("cw-sent-reference"),
+  sentBack: $("cw-sent-back"),
+  offer: $("cw-offer"),
+  offerOpen: $("cw-offer-open"),
+  offerForm: $("cw-offer-form"),
+  offerError: $("cw-offer-error"),
+  offerEmail: $("cw-offer-email"),
+  offerBody: $("cw-offer-body"),
+  offerSend: $("cw-offer-send"),
+  offerCancel: $("cw-offer-cancel"),
 };
 
 // --- Storage: a reload or a second tab finds the same conversation ---------------------------
@@ -129,6 +151,108 @@ function focusFirst() {
 
 let transcriptTouched = false;
 
+// The texts of the chat mode, as the page was rendered; the message mode swaps them.
+const chatTexts = ui.form && {
+  title: ui.prechatTitle.textContent,
+  intro: ui.prechatIntro.textContent,
+  emailHint: ui.emailHint.textContent,
+  messageLabel: ui.messageLabel.textContent,
+};
+
+// "Mon 9 Mar, 09:00" in the customer's own time zone and language.
+const openingFormat = new Intl.DateTimeFormat(undefined, {
+  weekday: "short",
+  day: "numeric",
+  month: "short",
+  hour: "2-digit",
+  minute: "2-digit",
+});
+
+function formatOpening(iso) {
+  const date = iso ? new Date(iso) : null;
+  return date && !Number.isNaN(date.getTime()) ? openingFormat.format(date) : "";
+}
+
+function topicOptions() {
+  return ui.form ? Array.from(ui.form.elements.topic.options).filter((o) => o.value) : [];
+}
+
+/** Closed topics read "Returns — Closed — opens Mon 9 Mar, 09:00" (text only). */
+function labelTopic(option) {
+  const name = option.dataset.name || option.value;
+  if (!("closed" in option.dataset)) {
+    option.textContent = name;
+    return;
+  }
+  const opens = formatOpening(option.dataset.opensAt);
+  option.textContent = opens ? `${name} — Closed — opens ${opens}` : `${name} — Closed`;
+}
+
+function setTopicState(option, openNow, opensAt) {
+  if (openNow) {
+    delete option.dataset.closed;
+    delete option.dataset.opensAt;
+  } else {
+    option.dataset.closed = "";
+    option.dataset.opensAt = opensAt || "";
+  }
+  labelTopic(option);
+}
+
+function selectedClosedTopic() {
+  const option = ui.form && ui.form.elements.topic.selectedOptions[0];
+  return option && option.value && "closed" in option.dataset ? option : null;
+}
+
+function messageMode() {
+  return Boolean(ui.form && ui.form.dataset.mode === "message");
+}
+
+/** A closed topic turns the pre-chat form into "Leave us a message" (email required). */
+function syncMode() {
+  if (!ui.form) return;
+  const closed = selectedClosedTopic();
+  ui.form.dataset.mode = closed ? "message" : "chat";
+  ui.prechatTitle.textContent = closed ? "Leave us a message" : chatTexts.title;
+  if (closed) {
+    const opens = formatOpening(closed.dataset.opensAt);
+    ui.prechatIntro.textContent =
+      `${closed.dataset.name || closed.value} is closed right now` +
+      (opens ? ` (we open ${opens})` : "") +
+      ". Leave us a message and we will answer you by email.";
+  } else {
+    ui.prechatIntro.textContent = chatTexts.intro;
+  }
+  ui.emailOptional.hidden = Boolean(closed);
+  ui.email.required = Boolean(closed);
+  ui.emailHint.textContent = closed ? "We will answer you at this address." : chatTexts.emailHint;
+  ui.messageLabel.textContent = closed ? "Your message" : chatTexts.messageLabel;
+  ui.consents.hidden = Boolean(closed);
+  ui.start.textContent = closed ? "Send message" : "Start chat";
+}
+
+/** Topics open and close while the page stays open: ask again when the form is shown. */
+async function refreshTopics() {
+  if (!ui.form) return;
+  try {
+    const response = await fetch(root.dataset.topicsUrl, {
+      credentials: "omit",
+      headers: { Accept: "application/json" },
+    });
+    if (!response.ok) return;
+    const topics = await response.json();
+    if (!Array.isArray(topics)) return;
+    const bySlug = new Map(topics.map((t) => [t.slug, t]));
+    for (const option of topicOptions()) {
+      const topic = bySlug.get(option.value);
+      if (topic) setTopicState(option, topic.open_now !== false, topic.opens_at);
+    }
+    syncMode();
+  } catch {
+    /* offline: the page's own rendering stands */
+  }
+}
+
 function syncConsents() {
   const hasEmail = ui.email.value.trim() !== "";
   ui.transcript.disabled = !hasEmail;
@@ -181,10 +305,13 @@ function validate(data) {
   const errors = {};
   if (!data.name) errors.name = "Please tell us your name.";
   else if (data.name.length > 100) errors.name = "Please use at most 100 characters.";
-  if (data.email && !ui.email.checkValidity())
+  if (messageMode() && !data.email)
+    errors.email = "Please give your email address: we answer by email.";
+  else if (data.email && !ui.email.checkValidity())
     errors.email = "This does not look like an email address.";
   if (!data.topic) errors.topic = "Please choose a topic.";
-  if (!data.message.trim()) errors.message = "Please write your question.";
+  if (!data.message.trim())
+    errors.message = messageMode() ? "Please write your message." : "Please write your question.";
   else if (data.message.length > MAX_LENGTH)
     errors.message = `Please use at most ${MAX_LENGTH} characters.`;
   return errors;
@@ -211,6 +338,10 @@ async function startChat(event) {
     showErrors(errors);
     return;
   }
+  if (messageMode()) {
+    await leaveMessageByForm(data);
+    return;
+  }
   ui.start.disabled = true;
   ui.start.textContent = "Starting…";
   try {
@@ -227,13 +358,21 @@ async function startChat(event) {
         token: payload.token,
         ws_url: payload.ws_url,
         transcript: Boolean(data.email && data.consent_transcript),
+        // Prefills the "leave a message" form if the customer chooses it while waiting.
+        email: data.email,
       };
       store.set(STORAGE_KEY, JSON.stringify(chat));
       ui.form.elements.message.value = "";
       openConversation(chat);
       return;
     }
-    if (response.status === 429) {
+    if (response.status === 409 && payload.code === "topic_closed") {
+      // Closed since the page was loaded: the same form now leaves a message.
+      const option = ui.form.elements.topic.selectedOptions[0];
+      if (option) setTopicState(option, false, payload.opens_at);
+      syncMode();
+      showFormError("This topic has just closed. You can leave us a message instead.");
+    } else if (response.status === 429) {
       const wait = Number(response.headers.get("Retry-After")) || 60;
       showFormError(
         `You started several chats in a short time. Please try again in ${wait} seconds.`,
@@ -247,8 +386,64 @@ async function startChat(event) {
     showFormError("We could not reach the chat service. Check your connection and try again.");
   } finally {
     ui.start.disabled = false;
-    ui.start.textContent = "Start chat";
+    syncMode();
   }
+}
+
+/** The pre-chat form on a closed topic: POST the message as a ticket, show its reference. */
+async function leaveMessageByForm(data) {
+  ui.start.disabled = true;
+  ui.start.textContent = "Sending…";
+  try {
+    const response = await fetch(root.dataset.ticketUrl, {
+      method: "POST",
+      credentials: "omit",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({
+        topic: data.topic,
+        name: data.name,
+        email: data.email,
+        body: data.message,
+      }),
+    });
+    const payload = await response.json().catch(() => ({}));
+    if (response.status === 201 && typeof payload.reference === "string") {
+      ui.form.elements.message.value = "";
+      showSent(payload.reference, data.email);
+      return;
+    }
+    if (response.status === 429) {
+      showFormError("You sent several messages in a short time. Please try again later.");
+    } else if (payload.errors) {
+      // The API names the message `body`; the form calls it `message`.
+      const { body, ...rest } = payload.errors;
+      showErrors(body ? { ...rest, message: body } : rest);
+    } else {
+      showFormError(payload.detail || "We could not send your message. Please try again.");
+    }
+  } catch {
+    showFormError("We could not reach the service. Check your connection and try again.");
+  } finally {
+    ui.start.disabled = false;
+    syncMode();
+  }
+}
+
+function showSent(reference, email) {
+  ui.prechat.hidden = true;
+  ui.sentReference.textContent = reference;
+  ui.sentText.textContent = `Thank you. We will answer you by email at ${email}.`;
+  ui.sent.hidden = false;
+  setStatus("Message sent");
+  ui.sent.focus();
+}
+
+function backToForm() {
+  ui.sent.hidden = true;
+  ui.prechat.hidden = false;
+  setStatus("We usually reply within a few minutes");
+  refreshTopics();
+  focusFirst();
 }
 
 if (ui.form) {
@@ -260,7 +455,11 @@ if (ui.form) {
   for (const field of ui.form.querySelectorAll("input, select, textarea")) {
     field.addEventListener("input", () => setFieldError(field.name, ""));
   }
+  ui.form.elements.topic.addEventListener("change", syncMode);
+  ui.sentBack.addEventListener("click", backToForm);
+  for (const option of topicOptions()) labelTopic(option);
   syncConsents();
+  syncMode();
 }
 
 // --- Conversation -----------------------------------------------------------------------------
@@ -286,7 +485,15 @@ function openConversation(chat) {
     onRetry: (id) => client.retry(chat.id, id),
     onDiscard: (id) => client.discard(chat.id, id),
   });
-  current = { chat, client, list, status: null, lastTypingSent: 0, typingTimer: null };
+  current = {
+    chat,
+    client,
+    list,
+    status: null,
+    lastTypingSent: 0,
+    typingTimer: null,
+    leaving: false, // a leave_message frame is on its way
+  };
 
   bindConnectionBanner(client, ui.banner, { onStopped: (reason) => onStopped(reason) });
   client.addEventListener("messages", (event) => {
@@ -322,7 +529,131 @@ function formatWait(seconds) {
 function hideQueue() {
   ui.queue.hidden = true;
   ui.queue.textContent = "";
+  hideOffer();
 }
+
+// --- Leave a message instead of waiting (routing's offer) ------------------------------------
+
+function offerFormOpen() {
+  return !ui.offerForm.hidden;
+}
+
+function hideOffer({ force = true } = {}) {
+  // A customer writing their message keeps the form, whatever the queue says meanwhile.
+  if (!force && offerFormOpen()) return;
+  ui.offer.hidden = true;
+  closeOfferForm({ focus: false });
+}
+
+function showOffer(offered) {
+  if (offered) ui.offer.hidden = false;
+  else hideOffer({ force: false });
+}
+
+function openOfferForm() {
+  if (!current) return;
+  ui.offerForm.hidden = false;
+  ui.offerOpen.setAttribute("aria-expanded", "true");
+  ui.offerError.hidden = true;
+  if (!ui.offerEmail.value) ui.offerEmail.value = current.chat.email || "";
+  if (!ui.offerBody.value) {
+    // What they already asked, so they need not write it again.
+    ui.offerBody.value = current.client
+      .log(current.chat.id)
+      .items()
+      .filter((m) => m.kind === "customer")
+      .map((m) => m.body)
+      .join("\n\n")
+      .slice(0, MAX_LENGTH);
+  }
+  (ui.offerEmail.value ? ui.offerBody : ui.offerEmail).focus();
+}
+
+function closeOfferForm({ focus = true } = {}) {
+  ui.offerForm.hidden = true;
+  ui.offerOpen.setAttribute("aria-expanded", "false");
+  ui.offerSend.disabled = false;
+  ui.offerSend.textContent = "Leave message";
+  if (focus) ui.offerOpen.focus();
+}
+
+function showOfferError(message) {
+  ui.offerError.textContent = message;
+  ui.offerError.hidden = false;
+  ui.offerSend.disabled = false;
+  ui.offerSend.textContent = "Leave message";
+  if (current) current.leaving = false;
+}
+
+function sendLeaveMessage(event) {
+  event.preventDefault();
+  if (!current || current.leaving) return;
+  ui.offerError.hidden = true;
+  const email = ui.offerEmail.value.trim();
+  const body = ui.offerBody.value;
+  if (!email || !ui.offerEmail.checkValidity()) {
+    showOfferError("Please give a valid email address: we answer by email.");
+    ui.offerEmail.focus();
+    return;
+  }
+  if (!body.trim()) {
+    showOfferError("Please write your message.");
+    ui.offerBody.focus();
+    return;
+  }
+  if (body.length > MAX_LENGTH) {
+    showOfferError(`Messages are limited to ${MAX_LENGTH} characters.`);
+    ui.offerBody.focus();
+    return;
+  }
+  if (!current.client.send("leave_message", current.chat.id, { body, email })) {
+    showOfferError("You are offline. Please try again once you are reconnected.");
+    return;
+  }
+  current.leaving = true;
+  current.chat.email = email;
+  ui.offerSend.disabled = true;
+  ui.offerSend.textContent = "Sending…";
+}
+
+// Errors that answer a pending leave_message (the error frame does not name its frame type).
+const LEAVE_MESSAGE_ERRORS = new Set([
+  "email_invalid",
+  "body_empty",
+  "body_too_long",
+  "body_invalid",
+  "not_queued",
+  "invalid_frame",
+  "rate_limited",
+  "internal_error",
+]);
+
+/** The message is stored as a ticket and the chat closed: show its reference. */
+function onTicket(frame) {
+  current.leaving = false;
+  current.chat.reference = frame.reference;
+  store.set(STORAGE_KEY, JSON.stringify(current.chat));
+  showLeft(); // first: it moves the focus out of the offer form before the form goes
+  hideOffer();
+}
+
+function showLeft() {
+  const reference = current && current.chat.reference;
+  const email = current && current.chat.email;
+  showEnded(
+    "Message sent",
+    reference
+      ? `Thank you. We will answer you by email${email ? ` at ${email}` : ""}.`
+      : "Saving your message…",
+  );
+}
+
+ui.offerOpen.addEventListener("click", () => {
+  if (offerFormOpen()) closeOfferForm();
+  else openOfferForm();
+});
+ui.offerCancel.addEventListener("click", () => closeOfferForm());
+ui.offerForm.addEventListener("submit", sendLeaveMessage);
 
 /** Routing's `queue` frame: position and estimate while queued (text only, never HTML). */
 function showQueue(frame) {
@@ -341,11 +672,14 @@ function showQueue(frame) {
   ui.queue.classList.toggle("is-unavailable", frame.agents_available === false);
   ui.queue.textContent = text;
   ui.queue.hidden = false;
+  showOffer(frame.message_offered === true);
 }
 
 function onFrame(frame) {
   if (frame.type === "queue" && current && frame.chat === current.chat.id) {
     showQueue(frame);
+  } else if (frame.type === "ticket" && current && frame.chat === current.chat.id) {
+    onTicket(frame);
   } else if (frame.type === "chat" && current && frame.id === current.chat.id) {
     current.status = frame.status;
     if (frame.status !== "queued") hideQueue();
@@ -358,10 +692,19 @@ function onFrame(frame) {
           : "You are chatting with an agent",
       );
     } else if (frame.status === "closed") {
-      showEnded();
+      if (current.leaving || current.chat.reference) showLeft();
+      else showEnded();
     }
   } else if (frame.type === "typing" && frame.kind === "agent") {
     showTyping(frame.name);
+  } else if (frame.type === "error" && current && current.leaving) {
+    if (frame.code === "message_already_left" || frame.code === "chat_closed") {
+      current.leaving = false;
+      hideOffer();
+      showEnded("Chat ended", frame.detail);
+    } else if (LEAVE_MESSAGE_ERRORS.has(frame.code)) {
+      showOfferError(frame.detail || "We could not send your message. Please try again.");
+    }
   } else if (frame.type === "error" && !frame.client_msg_id && frame.code === "chat_closed") {
     showEnded();
   }
@@ -391,8 +734,11 @@ function showEnded(title = "Chat ended", text = null) {
     (current && current.chat.transcript
       ? "Thanks for talking to us. We will email you the transcript."
       : "Thanks for talking to us.");
+  const reference = current && current.chat.reference;
+  ui.endedReference.textContent = reference || "";
+  ui.endedReferenceLine.hidden = !reference;
   ui.ended.hidden = false;
-  if (hadFocus) ui.newChat.focus();
+  if (hadFocus || ui.offer.contains(document.activeElement)) ui.newChat.focus();
 }
 
 function onStopped(reason) {
@@ -474,8 +820,10 @@ ui.newChat.addEventListener("click", () => {
   hideQueue();
   ui.conversation.hidden = true;
   ui.endButton.hidden = true;
+  ui.offerBody.value = "";
   ui.prechat.hidden = false;
   setStatus("We usually reply within a few minutes");
+  refreshTopics();
   focusFirst();
 });
 

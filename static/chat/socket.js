@@ -397,6 +397,8 @@ export class ChatClient extends EventTarget {
     this.ownKind = role === "agent" ? "agent" : "customer";
     this.logs = new Map();
     this.tracked = new Set();
+    // Chats followed with `watch` (not ours): the server forgets them on reconnect.
+    this.watched = new Set();
     // Per chat, the last_seq of the newest state applied: every state change stores a system
     // message, so a `chat` frame with a lower last_seq is an older state arriving late.
     this.stateSeq = new Map();
@@ -451,6 +453,25 @@ export class ChatClient extends EventTarget {
 
   isTracked(chatId) {
     return this.tracked.has(chatId);
+  }
+
+  /** Follow a chat that is not ours (read-only; supervisors may write): its frames arrive
+   * live, now and after every reconnect, and its history is kept complete. */
+  watch(chatId) {
+    if (!this.watched.has(chatId)) {
+      this.watched.add(chatId);
+      this.send("watch", chatId);
+    }
+    this.track(chatId);
+  }
+
+  /** Stop following a watched chat (its history stays tracked unless untracked too). */
+  unwatch(chatId) {
+    if (this.watched.delete(chatId)) this.send("unwatch", chatId);
+  }
+
+  isWatched(chatId) {
+    return this.watched.has(chatId);
   }
 
   /** Send a frame that is not a message (typing, take, close); false when offline. */
@@ -523,6 +544,8 @@ export class ChatClient extends EventTarget {
 
   _onOpen() {
     this.resuming.clear();
+    // Watch before resuming, so nothing falls between the replay and the live frames.
+    for (const chatId of this.watched) this.send("watch", chatId);
     this._resumeAll();
     // Resend everything unacknowledged, with the same client_msg_id: stored once, acked again.
     for (const item of this.outbox.values()) this._transmit(item);

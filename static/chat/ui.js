@@ -79,12 +79,14 @@ export function formatDuration(totalSeconds) {
 
 /**
  * Keeps an <ol> in step with a ChatLog's items without rebuilding it, so scrolling, selection
- * and focus survive every update. `ownKind` is whose messages sit on the right with a state.
+ * and focus survive every update. `ownKind` is whose messages sit on the right with a state;
+ * `isOwn(item)` narrows it where several people write as that kind (agents of one chat).
  */
 export class MessageList {
-  constructor(listEl, { ownKind, onRetry, onDiscard, showOwnAuthor = false }) {
+  constructor(listEl, { ownKind, onRetry, onDiscard, showOwnAuthor = false, isOwn = null }) {
     this.el = listEl;
     this.ownKind = ownKind;
+    this.isOwn = isOwn || ((item) => item.kind === ownKind);
     this.onRetry = onRetry;
     this.onDiscard = onDiscard;
     this.showOwnAuthor = showOwnAuthor;
@@ -127,7 +129,7 @@ export class MessageList {
   }
 
   _create(item) {
-    const own = item.kind === this.ownKind;
+    const own = this.isOwn(item);
     const side = item.kind === "system" ? "system" : own ? "own" : "other";
     const body = h("div", { className: "msg__body" });
     renderText(body, item.body);

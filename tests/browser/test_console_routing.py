@@ -224,8 +224,9 @@ def _thresholds() -> object:
     from django.utils import timezone
 
     quick = TopicFactory(name="Urgent", slug="urgent", amber_after_seconds=10, red_after_seconds=30)
-    agent = _agent(topics=(quick,))
     default = TopicFactory(name="Returns", slug="returns")
+    # The console shows the queue of the agent's topics: both of them.
+    agent = _agent(topics=(quick, default))
     now = timezone.now()
     for topic, name in ((quick, "Ana Lima"), (default, "Bruno Costa")):
         chat = start_chat(topic=topic, name=name, message="Hello?")

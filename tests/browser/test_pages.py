@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.test import Client
 from pytest_django.fixtures import Settings
 
-from tests.factories import PASSWORD, AgentFactory, TopicFactory, UserFactory
+from tests.factories import PASSWORD, AgentFactory, SupervisorFactory, TopicFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -65,9 +65,17 @@ def test_console_tells_its_script_who_the_agent_is(client: Client) -> None:
     assert response.status_code == 200
     config = json.loads(_json_script(response))
     assert config == {
-        "agent": {"id": agent.pk, "name": "Marta"},
+        "agent": {"id": agent.pk, "name": "Marta", "is_supervisor": False},
         "login_url": "/accounts/login/?next=%2Fconsole%2F",
     }
+
+
+def test_console_tells_its_script_the_agent_supervises(client: Client) -> None:
+    lead = AgentFactory(first_name="Maria")
+    lead.groups.add(*SupervisorFactory().groups.all())
+    client.login(username=lead.username, password=PASSWORD)
+    config = json.loads(_json_script(client.get("/console/")))
+    assert config["agent"] == {"id": lead.pk, "name": "Maria", "is_supervisor": True}
 
 
 def _json_script(response: HttpResponse) -> str:

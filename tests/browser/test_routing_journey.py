@@ -196,6 +196,12 @@ async def test_chats_reach_the_right_agent_and_follow_an_agent_who_leaves(
         await expect(duarte.locator("#cw-status")).to_have_text("You are chatting with Bruno")
         await expect(_mine(bruno_console, "Duarte Reis")).to_be_visible()
         await expect(_mine(bruno_console)).to_have_count(3)
+        # A skill changed in the server reaches open consoles at once (`console.rescope`,
+        # tests/routing/test_queue_visibility.py). This test changed it from its own process,
+        # which shares no in-memory channel layer with the server: Bruno's console follows the
+        # Returns queue once it reconnects (he is full, so that routes nothing).
+        await bruno_console.reload()
+        await expect(_mine(bruno_console)).to_have_count(3)
         await expect(bruno_console.locator("#queue-list .chat-item")).to_have_count(1)
         await expect(eva.locator("#cw-status")).to_have_text("Waiting for an agent…")
         await expect(eva.locator("#cw-queue")).to_contain_text("You are number 1 in line")

@@ -1,9 +1,7 @@
 """chat.dispatch: feature apps add frame types to the sockets without chat knowing them."""
 
-import asyncio
-import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +12,7 @@ from chat.models import Chat
 from chat.protocol import CORE_TYPES, ExtensionFrame, ProtocolError, parse_client_frame
 from chat.services import Participant
 from helpdesk.errors import DomainError
-from tests.chat.consumers.wsutil import Sockets, db, pong_next, receive, receive_type
+from tests.chat.consumers.wsutil import db, pong_next, receive, receive_type
 from tests.factories import AgentFactory
 from tests.helpers import active_chat, start_chat
 
@@ -29,16 +27,6 @@ def registry() -> Iterator[None]:
     yield
     dispatch._handlers.clear()
     dispatch._handlers.update(saved)
-
-
-@pytest.fixture
-async def sockets() -> AsyncIterator[Sockets]:
-    opened = Sockets()
-    yield opened
-    # After a test that timed out, a communicator raises CancelledError (a BaseException):
-    # it would abort pytest's teardown and leave this test's handlers registered.
-    with contextlib.suppress(asyncio.CancelledError):
-        await opened.close_all()
 
 
 class BadOutcome(DomainError):
@@ -102,7 +90,16 @@ def test_a_core_type_cannot_be_registered_for_any_role(role: str, frame_type: st
 
 
 def test_the_core_types_are_those_of_the_protocol() -> None:
-    assert {"message", "typing", "resume", "take", "close", "ping"} == CORE_TYPES
+    assert {
+        "message",
+        "typing",
+        "resume",
+        "take",
+        "close",
+        "watch",
+        "unwatch",
+        "ping",
+    } == CORE_TYPES
 
 
 # --- Parsing ------------------------------------------------------------------------------------

@@ -43,6 +43,9 @@ def form_data(**overrides: object) -> dict[str, object]:
         "position": 0,
         "amber_after_seconds": 30,
         "red_after_seconds": 90,
+        # The business hours inline (none: always open).
+        "business_hours-TOTAL_FORMS": 0,
+        "business_hours-INITIAL_FORMS": 0,
         **overrides,
     }
 

@@ -249,13 +249,15 @@ def test_frames_go_out_after_commit_to_the_right_audiences(published, committed)
     (customer_frame,) = published.frames("chat", group=customer_group)
     assert (customer_frame["status"], customer_frame["closed_by"]) == ("closed", "system")
     assert_customer_safe(customer_frame)  # the customer frame is unchanged: no close_reason
-    (staff_frame,) = published.frames("chat", group="queue")
+    # The chat was queued: it leaves its topic's queue groups, and consoles watching it hear it.
+    staff_groups = [f"queue.{topic.pk}", "queue.all", f"watch.{chat.pk}"]
+    (staff_frame,) = published.frames("chat", group=f"queue.{topic.pk}")
     assert (staff_frame["id"], staff_frame["status"], staff_frame["close_reason"]) == (
         chat.pk,
         "closed",
         "abandoned",
     )
-    assert published.groups_of("chat") == [[customer_group], ["queue"]]
+    assert published.groups_of("chat") == [[customer_group], staff_groups]
     (ended,) = published.frames("message")
     assert ended["body"] == "Chat ended." and ended["chat"] == chat.pk
     # The customer behind moves up (routing's receivers ran after commit).

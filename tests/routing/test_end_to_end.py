@@ -27,12 +27,15 @@ def test_a_started_chat_reaches_the_present_online_agent_with_the_skill(publishe
 
     assert owner(chat) == returns_agent.pk
     assert Chat.objects.get(pk=chat.pk).status == Chat.Status.ACTIVE
-    # The agent's consoles hear of it.
-    assert any(
-        f["id"] == chat.pk and f["status"] == "active"
-        for f in published.frames("chat", group=f"agent.{returns_agent.pk}")
-        + published.frames("chat", group="queue")
-    )
+    # The staff frame (it has a `preview`; the customer's does not) leaves the queue of the
+    # topic and reaches the agent's own consoles.
+    assert [
+        groups
+        for groups, f in published.calls
+        if f["type"] == "chat" and f["id"] == chat.pk and f["status"] == "active" and "preview" in f
+    ] == [[f"queue.{returns.pk}", "queue.all", f"agent.{returns_agent.pk}", f"watch.{chat.pk}"]]
+    # The other topic's queue never hears of it.
+    assert published.frames(group=f"queue.{billing.pk}") == []
     assert not Chat.objects.filter(agent=billing_agent).exists()
 
 

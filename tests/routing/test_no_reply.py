@@ -189,13 +189,21 @@ def test_frames_go_out_after_commit_to_the_right_audiences(topic, published, com
         assert published.calls == []  # nothing before commit
 
     customer_group = f"chat.{chat.pk}"
+    queue_groups = [f"queue.{topic.pk}", "queue.all"]
+    watch_group = f"watch.{chat.pk}"
     first_chat_frame = published.frames("chat")[0]
     assert (first_chat_frame["status"], first_chat_frame["agent"]) == ("queued", None)
-    assert published.groups_of("chat")[:2] == [[customer_group], ["queue"]]
+    # The staff frame goes to the topic's queue groups, then to the agent it left (who may not
+    # follow that queue), then to the consoles watching it.
+    assert published.groups_of("chat")[:2] == [
+        [customer_group],
+        [*queue_groups, f"agent.{agent.pk}", watch_group],
+    ]
     (apology,) = [f for f in published.frames("message") if f["body"].startswith("Sorry")]
     assert published.calls[[f for _, f in published.calls].index(apology)][0] == [
         customer_group,
-        "queue",
+        *queue_groups,
+        watch_group,
     ]
     # The only agent got it back (the fallback), after commit.
     assert reload(chat).agent == agent

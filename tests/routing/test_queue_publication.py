@@ -26,6 +26,8 @@ def frame(chat, position, wait, available) -> dict:
         "position": position,
         "estimated_wait_seconds": wait,
         "agents_available": available,
+        # No business hours and no wait threshold here: offered only when nobody can answer.
+        "message_offered": wait is None,
     }
 
 

@@ -195,6 +195,7 @@ def test_the_queue_frame_of_one_chat() -> None:
         "position": 2,
         "estimated_wait_seconds": 600,
         "agents_available": True,
+        "message_offered": False,
     }
     assert selectors.queue_frame_for_chat(chat_id=active.pk) == {
         "type": "queue",
@@ -202,4 +203,5 @@ def test_the_queue_frame_of_one_chat() -> None:
         "position": None,
         "estimated_wait_seconds": None,
         "agents_available": None,
+        "message_offered": None,
     }

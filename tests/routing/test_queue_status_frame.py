@@ -1,22 +1,13 @@
 """The customer's `queue_status` frame, over a real socket: where does my chat stand?"""
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from tests.chat.consumers.wsutil import Sockets, db, pong_next, receive_type, round_trip
+from tests.chat.consumers.wsutil import db, pong_next, receive_type, round_trip
 from tests.factories import TopicFactory
 from tests.helpers import active_chat, start_chat
 from tests.routing.conftest import make_agent
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def sockets() -> AsyncIterator[Sockets]:
-    opened = Sockets()
-    yield opened
-    await opened.close_all()
 
 
 @pytest.fixture(autouse=True)
@@ -40,6 +31,7 @@ async def test_a_customer_gets_their_own_chats_queue_frame(sockets) -> None:
         "position": 2,
         "estimated_wait_seconds": None,
         "agents_available": False,
+        "message_offered": True,
     }
     await pong_next(comm)
 
@@ -60,6 +52,7 @@ async def test_with_an_agent_online_the_estimate_is_given(sockets) -> None:
         "position": 1,
         "estimated_wait_seconds": 300,
         "agents_available": True,
+        "message_offered": False,
     }
 
 
@@ -73,6 +66,7 @@ async def test_an_active_chat_is_answered_with_every_field_null(sockets) -> None
         "position": None,
         "estimated_wait_seconds": None,
         "agents_available": None,
+        "message_offered": None,
     }
 
 

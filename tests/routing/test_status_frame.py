@@ -1,24 +1,15 @@
 """The console's `status` frame, over a real socket: the agent chooses online or away."""
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from chat.models import Chat
 from routing.models import AgentProfile, ConsoleConnection
-from tests.chat.consumers.wsutil import Sockets, db, pong_next, receive, round_trip
+from tests.chat.consumers.wsutil import db, pong_next, receive, round_trip
 from tests.factories import AgentFactory, TopicFactory
 from tests.helpers import start_chat
 from tests.routing.conftest import make_agent
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def sockets() -> AsyncIterator[Sockets]:
-    opened = Sockets()
-    yield opened
-    await opened.close_all()
 
 
 @db

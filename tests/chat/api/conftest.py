@@ -5,7 +5,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
-SCOPES = ("public_chat_start", "public_read")
+SCOPES = ("public_chat_start", "public_read", "public_ticket_create")
 
 
 def throttle_keys(ident: str = "127.0.0.1") -> list[str]:

@@ -17,10 +17,11 @@ def test_active_topics_in_their_order(api) -> None:
     response = api.get(URL)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
+    # No business hours: always open.
     assert response.json() == [
-        {"slug": "returns", "name": "Returns"},
-        {"slug": "alpha", "name": "Alpha"},
-        {"slug": "billing", "name": "Billing"},
+        {"slug": "returns", "name": "Returns", "open_now": True, "opens_at": None},
+        {"slug": "alpha", "name": "Alpha", "open_now": True, "opens_at": None},
+        {"slug": "billing", "name": "Billing", "open_now": True, "opens_at": None},
     ]
 
 
@@ -41,7 +42,9 @@ def test_one_query_whatever_the_number_of_topics(
 
 def test_topic_names_are_returned_verbatim(api) -> None:
     TopicFactory(slug="odd", name="<b>Returns</b> & refunds")
-    assert api.get(URL).json() == [{"slug": "odd", "name": "<b>Returns</b> & refunds"}]
+    assert api.get(URL).json() == [
+        {"slug": "odd", "name": "<b>Returns</b> & refunds", "open_now": True, "opens_at": None}
+    ]
 
 
 @pytest.mark.parametrize("method", ["post", "put", "delete"])

@@ -138,27 +138,36 @@ def test_everyone_concerned_hears_of_it_after_commit(published, committed) -> No
         assert published.calls == []
 
     customer_group, agent_group = f"chat.{chat.pk}", f"agent.{agent.pk}"
+    queue_groups = [f"queue.{chat.topic_id}", "queue.all"]
+    watch_group = f"watch.{chat.pk}"
     (customer_frame,) = published.frames("chat", group=customer_group)
     assert_customer_safe(customer_frame, email="ana@example.com")
     assert customer_frame["status"] == "active"
     assert customer_frame["agent"] == {"name": "Bruno"}
     assert customer_frame["last_seq"] == 3
 
-    # The chat was queued, so every console hears it leave the queue. The assignee's consoles
-    # are in the queue group too: the staff frame goes to `queue` only, never twice to them.
-    (staff_frame,) = published.frames("chat", group="queue")
-    assert published.frames("chat", group=agent_group) == []
+    # The chat was queued, so every console following its topic's queue hears it leave the
+    # queue, and so do consoles watching it. The assignee's own group hears it too: a console
+    # opened before the agent got this skill does not follow that queue. One frame, published
+    # once to all of these groups.
+    (staff_frame,) = published.frames("chat", group=f"queue.{chat.topic_id}")
+    assert published.frames("chat", group=agent_group) == [staff_frame]
     assert staff_frame["status"] == "active"
     assert staff_frame["agent"] == {"id": agent.pk, "name": "Bruno"}
     assert staff_frame["customer"]["email"] == "ana@example.com"
     assert staff_frame["last_seq"] == 3
+    assert staff_frame["transfer_count"] == 0
+    assert staff_frame["transfer"] is None
     # The staff frame (it carries the customer's email) never goes to the customer's group.
-    assert published.groups_of("chat") == [[customer_group], ["queue"]]
+    assert published.groups_of("chat") == [
+        [customer_group],
+        [*queue_groups, agent_group, watch_group],
+    ]
     # The join message, then the chat: exactly these, nothing else.
     assert [(groups, frame["type"]) for groups, frame in published.calls] == [
-        ([customer_group, agent_group], "message"),
+        ([customer_group, agent_group, watch_group], "message"),
         ([customer_group], "chat"),
-        (["queue"], "chat"),
+        ([*queue_groups, agent_group, watch_group], "chat"),
     ]
 
 
@@ -171,7 +180,9 @@ def test_the_join_message_is_delivered_live_so_clients_see_no_gap(published, com
     assert [(f["seq"], f["kind"], f["body"]) for f in frames] == [
         (3, "system", "Bruno joined the chat.")
     ]
-    assert published.groups_of("message") == [[f"chat.{chat.pk}", f"agent.{agent.pk}"]]
+    assert published.groups_of("message") == [
+        [f"chat.{chat.pk}", f"agent.{agent.pk}", f"watch.{chat.pk}"]
+    ]
 
 
 def test_chat_assigned_fires_once_after_commit(signals, committed) -> None:
@@ -189,11 +200,13 @@ def test_a_refused_or_rolled_back_assignment_publishes_nothing(
 ) -> None:
     chat = start_chat()
     holder = active_chat()
+    # Made before: joining the Agents group schedules a console rescope of its own.
+    latecomer, unlucky = AgentFactory(), AgentFactory()
     with committed() as callbacks:
         with pytest.raises(ChatAlreadyAssigned):
-            services.chat_assign(chat_id=holder.pk, agent=AgentFactory())
+            services.chat_assign(chat_id=holder.pk, agent=latecomer)
         with pytest.raises(RuntimeError), transaction.atomic():
-            services.chat_assign(chat_id=chat.pk, agent=AgentFactory())
+            services.chat_assign(chat_id=chat.pk, agent=unlucky)
             raise RuntimeError("boom")
     assert callbacks == [] and published.calls == [] and signals.sent == []
     assert Chat.objects.get(pk=chat.pk).status == Chat.Status.QUEUED

@@ -121,6 +121,7 @@ def test_everyone_concerned_hears_of_it_after_commit(published, committed) -> No
     agent = AgentFactory(first_name="Bruno")
     chat = active_chat(agent=agent, email="ana@example.com")
     customer_group, agent_group = f"chat.{chat.pk}", f"agent.{agent.pk}"
+    watch_group = f"watch.{chat.pk}"
 
     with committed():
         services.chat_close(chat_id=chat.pk, by=CUSTOMER)
@@ -128,16 +129,17 @@ def test_everyone_concerned_hears_of_it_after_commit(published, committed) -> No
 
     (message,) = published.frames("message")
     assert (message["kind"], message["body"]) == ("system", "Chat ended by Ana.")
-    assert published.groups_of("message") == [[customer_group, agent_group]]
+    assert published.groups_of("message") == [[customer_group, agent_group, watch_group]]
 
     (customer_frame,) = published.frames("chat", group=customer_group)
     assert_customer_safe(customer_frame, email="ana@example.com")
     assert (customer_frame["status"], customer_frame["closed_by"]) == ("closed", "customer")
     assert customer_frame["last_seq"] == message["seq"]
 
-    # The chat is active: its change reaches its agent's consoles only, never the queue.
+    # The chat is active: its change reaches its agent's consoles (and consoles watching it)
+    # only, never the queue.
     (staff_frame,) = published.frames("chat", group=agent_group)
-    assert published.frames(group="queue") == []
+    assert [g for groups, _ in published.calls for g in groups if g.startswith("queue")] == []
     assert staff_frame["id"] == chat.pk
     assert staff_frame["status"] == "closed" and staff_frame["closed_at"] is not None
     assert staff_frame["closed_by"] == "customer"
@@ -145,11 +147,11 @@ def test_everyone_concerned_hears_of_it_after_commit(published, committed) -> No
     assert staff_frame["customer"]["email"] == "ana@example.com"
     assert staff_frame["awaiting_reply_since"] is None
     assert staff_frame["last_seq"] == message["seq"]
-    assert published.groups_of("chat") == [[customer_group], [agent_group]]
+    assert published.groups_of("chat") == [[customer_group], [agent_group, watch_group]]
     assert [(groups, frame["type"]) for groups, frame in published.calls] == [
-        ([customer_group, agent_group], "message"),
+        ([customer_group, agent_group, watch_group], "message"),
         ([customer_group], "chat"),
-        ([agent_group], "chat"),
+        ([agent_group, watch_group], "chat"),
     ]
 
 
@@ -173,12 +175,15 @@ def test_closing_an_active_chat_tells_its_agent_only_and_not_the_queue(
         assert published.calls == []
 
     customer_group, agent_group = f"chat.{chat.pk}", f"agent.{agent.pk}"
-    # Not a single frame for the queue, nor for any other agent.
+    watch_group = f"watch.{chat.pk}"
+    # Not a single frame for any queue, nor for any other agent.
     for groups, _ in published.calls:
-        assert "queue" not in groups
+        assert not any(group.startswith("queue") for group in groups)
+        assert f"queue.{chat.topic_id}" not in groups and "queue.all" not in groups
         assert f"agent.{other.pk}" not in groups
-        assert set(groups) <= {customer_group, agent_group}
-    # The staff frame, which carries the customer's email, reaches the agent's group alone.
+        assert set(groups) <= {customer_group, agent_group, watch_group}
+    # The staff frame, which carries the customer's email, reaches the agent's group and the
+    # consoles watching the chat alone.
     staff_frames = [f for f in published.frames("chat") if "email" in walk_keys(f)]
     assert staff_frames == published.frames("chat", group=agent_group)
     (staff_frame,) = staff_frames
@@ -187,7 +192,7 @@ def test_closing_an_active_chat_tells_its_agent_only_and_not_the_queue(
         "closed",
         by,
     )
-    assert published.groups_of("chat") == [[customer_group], [agent_group]]
+    assert published.groups_of("chat") == [[customer_group], [agent_group, watch_group]]
     for frame in published.frames(group=customer_group):
         assert_customer_safe(frame, email="ana@example.com")
 
@@ -196,9 +201,12 @@ def test_a_queued_chat_that_ends_leaves_the_queue(published, committed) -> None:
     chat = start_chat()
     with committed():
         services.chat_close(chat_id=chat.pk, by=CUSTOMER)
-    (staff_frame,) = published.frames("chat", group="queue")
+    (staff_frame,) = published.frames("chat", group=f"queue.{chat.topic_id}")
     assert staff_frame["status"] == "closed" and staff_frame["agent"] is None
-    assert published.groups_of("chat") == [[f"chat.{chat.pk}"], ["queue"]]
+    assert published.groups_of("chat") == [
+        [f"chat.{chat.pk}"],
+        [f"queue.{chat.topic_id}", "queue.all", f"watch.{chat.pk}"],
+    ]
 
 
 def test_chat_closed_fires_once_after_commit(signals, committed) -> None:

@@ -1,7 +1,6 @@
 """chat_requeue: an active chat whose agent left goes back to the front of the queue."""
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from chat import selectors, services
 from chat.errors import ChatClosed, ChatNotFound, NotYourChat
 from chat.models import Chat, ChatEvent, Message
 from chat.services import Participant
-from tests.chat.consumers.wsutil import Sockets, db, frames_until, receive, receive_type, reload
+from tests.chat.consumers.wsutil import db, frames_until, receive, receive_type, reload
 from tests.chat.frames import assert_customer_safe, walk_keys
 from tests.factories import AgentFactory, ChatFactory
 from tests.helpers import active_chat, start_chat
@@ -196,9 +195,15 @@ def test_another_agent_can_take_it(published, committed) -> None:
     assert (taken.status, taken.agent) == (Chat.Status.ACTIVE, second)
     assert last_message(chat).body == "Carla joined the chat."
     assert taken.last_seq == 5
-    # It left the queue, so every console (the first agent's included) hears it go.
-    (staff_frame,) = published.frames("chat", group="queue")
+    # It left the queue, so every console following its topic's queue (the first agent's, who
+    # has no skills, follows them all), the new agent's and every console watching it hears
+    # it go.
+    (staff_frame,) = published.frames("chat", group=f"queue.{chat.topic_id}")
     assert staff_frame["agent"] == {"id": second.pk, "name": "Carla"}
+    assert published.groups_of("chat") == [
+        [f"chat.{chat.pk}"],
+        [f"queue.{chat.topic_id}", "queue.all", f"agent.{second.pk}", f"watch.{chat.pk}"],
+    ]
     assert all(f"agent.{first.pk}" not in groups for groups, _ in published.calls)
     result = services.message_post(
         chat_id=chat.pk, sender=Participant.agent(second), body="Hi", client_msg_id="a1"
@@ -310,21 +315,26 @@ def test_a_rolled_back_requeue_publishes_nothing(published, signals, committed) 
 def test_the_customer_and_every_console_hear_of_it_after_commit(published, committed) -> None:
     agent = AgentFactory(first_name="Bruno")
     chat = active_chat(agent=agent, email="ana@example.com", message="Where is my parcel?")
-    customer_group = f"chat.{chat.pk}"
+    customer_group, agent_group = f"chat.{chat.pk}", f"agent.{agent.pk}"
+    queue_groups = [f"queue.{chat.topic_id}", "queue.all"]
+    watch_group = f"watch.{chat.pk}"
 
     with committed():
         services.chat_requeue(chat_id=chat.pk, reason=REASON)
         assert published.calls == []
 
     # Exactly these, in this order: the chat first, so consoles know it is queued again when
-    # its message arrives. The previous agent's consoles are in `queue`: they see it leave.
+    # its message arrives. The chat frame goes to the topic's queue groups, then to the
+    # previous agent's own group (they may not follow this queue: they see it leave them
+    # either way), then to the consoles watching it; the message goes to the queue groups and
+    # the watchers, no longer to the previous agent.
     # Routing's `queue` frames (tests/routing/test_queue_publication.py) are not chat's.
     assert [
         (groups, frame["type"]) for groups, frame in published.calls if frame["type"] != "queue"
     ] == [
         ([customer_group], "chat"),
-        (["queue"], "chat"),
-        ([customer_group, "queue"], "message"),
+        ([*queue_groups, agent_group, watch_group], "chat"),
+        ([customer_group, *queue_groups, watch_group], "message"),
     ]
 
     (customer_frame,) = published.frames("chat", group=customer_group)
@@ -339,7 +349,7 @@ def test_the_customer_and_every_console_hear_of_it_after_commit(published, commi
         "closed_by": None,
     }
 
-    (staff_frame,) = published.frames("chat", group="queue")
+    (staff_frame,) = published.frames("chat", group=f"queue.{chat.topic_id}")
     assert (staff_frame["id"], staff_frame["status"], staff_frame["agent"]) == (
         chat.pk,
         "queued",
@@ -350,6 +360,8 @@ def test_the_customer_and_every_console_hear_of_it_after_commit(published, commi
     assert staff_frame["closed_at"] is None and staff_frame["closed_by"] is None
     assert staff_frame["preview"] == "Where is my parcel?"
     assert staff_frame["last_seq"] == 4
+    # An agent leaving is no transfer.
+    assert (staff_frame["transfer_count"], staff_frame["transfer"]) == (0, None)
 
     (message,) = published.frames("message")
     assert message["chat"] == chat.pk
@@ -361,15 +373,33 @@ def test_the_customer_and_every_console_hear_of_it_after_commit(published, commi
     )
 
 
-def test_nothing_is_published_to_the_previous_agents_own_group(published, committed) -> None:
+def test_the_previous_agents_own_group_gets_the_chat_frame_and_nothing_else(
+    published, committed
+) -> None:
+    # The previous agent may not follow the chat's queue: their own group hears the chat
+    # leave them (a duplicate for a console that also follows the queue is accepted), but
+    # not the conversation that goes on in the queue.
     agent = AgentFactory()
     chat = active_chat(agent=agent)
+    agent_group = f"agent.{agent.pk}"
     with committed():
         services.chat_requeue(chat_id=chat.pk, reason=REASON)
     assert published.calls
+    to_agent = [(groups, frame) for groups, frame in published.calls if agent_group in groups]
+    assert [(groups, frame["type"]) for groups, frame in to_agent] == [
+        ([f"queue.{chat.topic_id}", "queue.all", agent_group, f"watch.{chat.pk}"], "chat")
+    ]
+    (frame,) = [frame for _, frame in to_agent]
+    assert (frame["id"], frame["status"], frame["agent"]) == (chat.pk, "queued", None)
     for groups, _ in published.calls:
-        assert f"agent.{agent.pk}" not in groups
-        assert set(groups) <= {f"chat.{chat.pk}", "queue"}
+        assert len(groups) == len(set(groups)), groups
+        assert set(groups) <= {
+            f"chat.{chat.pk}",
+            f"queue.{chat.topic_id}",
+            "queue.all",
+            agent_group,
+            f"watch.{chat.pk}",
+        }
 
 
 def test_what_reaches_the_customer_is_customer_safe(published, committed) -> None:
@@ -389,7 +419,12 @@ def test_what_reaches_the_customer_is_customer_safe(published, committed) -> Non
     # Staff frames (they carry the customer's email) never reach the customer's group.
     for groups, frame in published.calls:
         if "email" in walk_keys(frame):
-            assert groups == ["queue"], (groups, frame)
+            assert groups == [
+                f"queue.{chat.topic_id}",
+                "queue.all",
+                f"agent.{agent.pk}",
+                f"watch.{chat.pk}",
+            ], (groups, frame)
 
 
 def test_chat_queued_fires_with_requeued_then_message_posted_after_commit(
@@ -407,13 +442,6 @@ def test_chat_queued_fires_with_requeued_then_message_posted_after_commit(
 
 
 # --- On the sockets ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def sockets() -> AsyncIterator[Sockets]:
-    opened = Sockets()
-    yield opened
-    await opened.close_all()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -120,18 +120,20 @@ def test_the_customer_and_the_queue_hear_of_it_after_commit_only(published, comm
         chat = start(email="ana@example.com", first_message="Where is my parcel?")
         assert published.calls == []  # nothing leaves before the commit
     customer_group = f"chat.{chat.pk}"
+    staff_groups = [f"queue.{chat.topic_id}", "queue.all", f"watch.{chat.pk}"]
 
-    # The chat first, to the customer then to the queue, so consoles know it when its messages
-    # arrive; then every stored message, in order, to the customer and to the queue (the chat
-    # is queued: no agent group yet).
+    # The chat first, to the customer then to the topic's queue groups (and consoles watching
+    # it), so consoles know it when its messages arrive; then every stored message, in order,
+    # to the customer, the queue groups and the watchers (the chat is queued: no agent group
+    # yet).
     # Routing's `queue` frames (tests/routing/test_queue_publication.py) are not chat's.
     assert [
         (groups, frame["type"]) for groups, frame in published.calls if frame["type"] != "queue"
     ] == [
         ([customer_group], "chat"),
-        (["queue"], "chat"),
-        ([customer_group, "queue"], "message"),
-        ([customer_group, "queue"], "message"),
+        (staff_groups, "chat"),
+        ([customer_group, *staff_groups], "message"),
+        ([customer_group, *staff_groups], "message"),
     ]
     greeting, question = published.frames("message")
     assert greeting == {
@@ -165,35 +167,37 @@ def test_the_customer_and_the_queue_hear_of_it_after_commit_only(published, comm
     assert customer_frame["status"] == "queued" and customer_frame["agent"] is None
     assert customer_frame["last_seq"] == 2
 
-    (staff_frame,) = published.frames("chat", group="queue")
+    (staff_frame,) = published.frames("chat", group=f"queue.{chat.topic_id}")
     assert staff_frame["customer"] == {"name": "Ana Lima", "email": "ana@example.com"}
     assert staff_frame["status"] == "queued" and staff_frame["agent"] is None
     assert staff_frame["preview"] == "Where is my parcel?"
     assert staff_frame["last_seq"] == 2
+    assert (staff_frame["transfer_count"], staff_frame["transfer"]) == (0, None)
 
 
 def test_without_a_first_question_only_the_greeting_is_published(published, committed) -> None:
     with committed():
         chat = start(email="ana@example.com")
     customer_group = f"chat.{chat.pk}"
+    staff_groups = [f"queue.{chat.topic_id}", "queue.all", f"watch.{chat.pk}"]
     # Routing's `queue` frames (tests/routing/test_queue_publication.py) are not chat's.
     assert [
         (groups, frame["type"]) for groups, frame in published.calls if frame["type"] != "queue"
     ] == [
         ([customer_group], "chat"),
-        (["queue"], "chat"),
-        ([customer_group, "queue"], "message"),
+        (staff_groups, "chat"),
+        ([customer_group, *staff_groups], "message"),
     ]
     (greeting,) = published.frames("message")
     assert (greeting["seq"], greeting["kind"], greeting["body"]) == (1, "system", GREETING)
-    (staff_frame,) = published.frames("chat", group="queue")
+    (staff_frame,) = published.frames("chat", group=f"queue.{chat.topic_id}")
     assert (staff_frame["last_seq"], staff_frame["preview"]) == (1, None)
 
 
 def test_the_staff_frame_previews_at_most_140_characters(published, committed) -> None:
     with committed():
-        start(first_message="y" * 500)
-    (staff_frame,) = published.frames("chat", group="queue")
+        chat = start(first_message="y" * 500)
+    (staff_frame,) = published.frames("chat", group=f"queue.{chat.topic_id}")
     assert staff_frame["preview"] == "y" * 140
 
 

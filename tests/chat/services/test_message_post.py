@@ -334,7 +334,10 @@ def test_a_customer_message_in_the_queue_reaches_the_chat_and_the_queue(
     with committed():
         result = post(chat, CUSTOMER, "Anyone?", "c-1")
         assert published.calls == []
-    assert published.groups_of("message") == [[f"chat.{chat.pk}", "queue"]]
+    # The customer, the topic's queue groups, then the consoles watching the chat.
+    assert published.groups_of("message") == [
+        [f"chat.{chat.pk}", f"queue.{chat.topic_id}", "queue.all", f"watch.{chat.pk}"]
+    ]
     (frame,) = published.frames("message")
     assert frame == {
         "type": "message",
@@ -349,13 +352,16 @@ def test_a_customer_message_in_the_queue_reaches_the_chat_and_the_queue(
     assert_customer_safe(frame, email="ana@example.com")
 
 
-def test_messages_of_an_active_chat_reach_only_its_customer_and_agent(published, committed) -> None:
+def test_messages_of_an_active_chat_reach_only_its_customer_agent_and_watchers(
+    published, committed
+) -> None:
     agent = AgentFactory(first_name="Bruno")
     chat = active_chat(agent=agent)
     with committed():
         post(chat, CUSTOMER, "Hi", "c-1")
         post(chat, Participant.agent(agent), "Hello", "a-1")
-    expected = [f"chat.{chat.pk}", f"agent.{agent.pk}"]
+    # Never the queue groups: the chat is taken.
+    expected = [f"chat.{chat.pk}", f"agent.{agent.pk}", f"watch.{chat.pk}"]
     assert published.groups_of("message") == [expected, expected]
     agent_frame = published.frames("message")[1]
     assert (agent_frame["kind"], agent_frame["author"]) == ("agent", "Bruno")
@@ -388,11 +394,13 @@ def test_message_posted_fires_once_after_commit(signals, committed) -> None:
 
 def test_refused_or_rolled_back_posts_publish_nothing(published, signals, committed) -> None:
     chat = active_chat()
+    # Made before: joining the Agents group schedules a console rescope of its own.
+    stranger = AgentFactory()
     with committed() as callbacks:
         with pytest.raises(BodyEmpty):
             post(chat, CUSTOMER, " ")
         with pytest.raises(NotYourChat):
-            post(chat, Participant.agent(AgentFactory()), "Hi")
+            post(chat, Participant.agent(stranger), "Hi")
         with pytest.raises(RuntimeError), transaction.atomic():
             post(chat, CUSTOMER, "Hello", "c-1")
             raise RuntimeError("boom")

@@ -49,9 +49,14 @@ def test_the_customer_group_never_receives_a_staff_frame(whole_life, published) 
 
 
 def test_staff_frames_go_only_to_staff_groups(whole_life, published) -> None:
-    for groups, frame in published.calls:
-        if "email" in walk_keys(frame):
-            assert all(g == "queue" or g.startswith("agent.") for g in groups), (groups, frame)
+    chat, _ = whole_life
+    staff_groups = {f"queue.{chat.topic_id}", "queue.all", f"watch.{chat.pk}"}
+    staff_frames = [
+        (groups, frame) for groups, frame in published.calls if "email" in walk_keys(frame)
+    ]
+    assert staff_frames
+    for groups, frame in staff_frames:
+        assert all(g in staff_groups or g.startswith("agent.") for g in groups), (groups, frame)
 
 
 def test_the_customer_hears_every_message_in_order_without_gaps(whole_life, published) -> None:
@@ -75,26 +80,37 @@ def test_the_queue_stops_hearing_the_conversation_once_the_chat_is_taken(
     whole_life, published
 ) -> None:
     chat, agent = whole_life
-    queue_bodies = [f["body"] for f in published.frames("message", group="queue")]
-    # Everything stored while the chat waited, the greeting and first question included.
-    assert queue_bodies == [
-        "Hi Ana, thanks for reaching out. An agent will be with you shortly.",
-        "Where is my parcel?",
-        "Hello?",
-    ]
-    # The queue hears the chat arrive and leave (taken), and nothing of it afterwards: its
-    # close, once active, goes to its agent alone.
-    assert [(f["id"], f["status"]) for f in published.frames("chat", group="queue")] == [
-        (chat.pk, "queued"),
-        (chat.pk, "active"),
-    ]
+    queue_groups = [f"queue.{chat.topic_id}", "queue.all"]
+    watch_group = f"watch.{chat.pk}"
+    for queue_group in queue_groups:
+        queue_bodies = [f["body"] for f in published.frames("message", group=queue_group)]
+        # Everything stored while the chat waited, the greeting and first question included.
+        assert queue_bodies == [
+            "Hi Ana, thanks for reaching out. An agent will be with you shortly.",
+            "Where is my parcel?",
+            "Hello?",
+        ], queue_group
+        # The queue hears the chat arrive and leave (taken), and nothing of it afterwards:
+        # its close, once active, goes to its agent (and the consoles watching it) alone.
+        assert [(f["id"], f["status"]) for f in published.frames("chat", group=queue_group)] == [
+            (chat.pk, "queued"),
+            (chat.pk, "active"),
+        ], queue_group
     agent_frames = published.frames("chat", group=f"agent.{agent.pk}")
-    assert [(f["id"], f["status"]) for f in agent_frames] == [(chat.pk, "closed")]
-    assert [groups for groups, frame in published.calls if "email" in walk_keys(frame)] == [
-        ["queue"],  # queued
-        ["queue"],  # taken: the assignee's consoles are in the queue group too
-        [f"agent.{agent.pk}"],  # closed while active
+    assert [(f["id"], f["status"]) for f in agent_frames] == [
+        (chat.pk, "active"),
+        (chat.pk, "closed"),
     ]
+    assert [groups for groups, frame in published.calls if "email" in walk_keys(frame)] == [
+        [*queue_groups, watch_group],  # queued
+        # Taken: the queues see it leave; the assignee's own group too, in case their console
+        # opened before they had the topic's skill (then it does not follow that queue).
+        [*queue_groups, f"agent.{agent.pk}", watch_group],
+        [f"agent.{agent.pk}", watch_group],  # closed while active
+    ]
+    # Consoles watching the chat hear the whole conversation, before and after it is taken.
+    watched = published.frames("message", group=watch_group)
+    assert [f["seq"] for f in watched] == list(range(1, chat.messages.count() + 1))
 
 
 def test_each_domain_signal_fires_once_per_change_in_order(whole_life, signals) -> None:
