@@ -23,6 +23,7 @@ setup: $(BIN)/.installed ## Create the virtualenv and install everything
 run: setup ## Migrate, load demo data and serve the product (127.0.0.1:8000)
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py cannedresponses_seed_demo
 	@echo ""
 	@echo "  Customer page  http://$(HOST):$(PORT)/chat/"
 	@echo "  Widget demo    http://$(HOST):$(PORT)/widget-demo/"

@@ -4,3 +4,18 @@ from django.apps import AppConfig
 class CannedResponsesConfig(AppConfig):
     name = "cannedresponses"
     verbose_name = "Canned responses"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from cannedresponses import receivers
+        from cannedresponses.models import ToneRule
+
+        # The tone guard caches one compiled pattern per process: every change of a rule
+        # (admin, shell, seed command) invalidates it everywhere.
+        for signal in (post_save, post_delete):
+            signal.connect(
+                receivers.on_tone_rule_changed,
+                sender=ToneRule,
+                dispatch_uid=f"cannedresponses.tone.{signal is post_save}",
+            )

@@ -248,6 +248,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "public_chat_start": env_str("HELPDESK_PUBLIC_CHAT_RATE", "20/min"),
         "public_read": "120/min",
+        # Console calls made as an agent types (phrase suggestions, tone check), per agent.
+        "console_assist": "300/min",
         # Messages left (tickets) per client IP: each one emails an address the client chose.
         "public_ticket_create": env_str("HELPDESK_PUBLIC_TICKET_RATE", "10/hour"),
     },

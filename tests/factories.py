@@ -123,3 +123,46 @@ class TicketReplyFactory(factory.django.DjangoModelFactory):
     ticket = factory.SubFactory(TicketFactory)
     author = factory.SubFactory(AgentFactory)
     body = factory.Faker("sentence")
+
+
+class ConsoleSupervisorFactory(SupervisorFactory):
+    """A supervisor who also opens the console (member of both groups)."""
+
+    username = factory.Sequence(lambda n: f"lead{n}")
+    agents_group = factory.PostGeneration(_join(AGENTS_GROUP))
+
+
+class CannedResponseFactory(factory.django.DjangoModelFactory):
+    """A shared canned response; traits `personal` (owner) and `for_topic` (topic)."""
+
+    class Meta:
+        # By label: cannedresponses sits above chat and helpdesk, imported only where used.
+        model = "cannedresponses.CannedResponse"
+
+    title = factory.Sequence(lambda n: f"Response {n}")
+    shortcut = factory.Sequence(lambda n: f"resp{n}")
+    body = "Hi {customer.first_name|there}, thanks for waiting."
+    scope = "shared"
+
+    class Params:
+        personal = factory.Trait(scope="personal", owner=factory.SubFactory(AgentFactory))
+        for_topic = factory.Trait(scope="topic", topic=factory.SubFactory(TopicFactory))
+
+
+class CannedResponseUseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cannedresponses.CannedResponseUse"
+
+    response = factory.SubFactory(CannedResponseFactory)
+    agent = factory.SubFactory(AgentFactory)
+    count = 1
+    last_used_at = factory.LazyFunction(timezone.now)
+
+
+class ToneRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cannedresponses.ToneRule"
+
+    phrase = factory.Sequence(lambda n: f"slang{n}")
+    kind = "word"
+    note = "Keep it professional."

@@ -1,0 +1,141 @@
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import QuerySet, Sum
+from django.http import HttpRequest
+
+from cannedresponses import tone
+from cannedresponses.models import CannedResponse, CannedResponseUse, ToneRule, normalize_shortcut
+from helpdesk.roles import is_supervisor
+
+
+class _SupervisorsManage:
+    """Supervisors (staff in the Supervisors group) manage these without model permissions
+    handed out one by one; superusers keep Django's rules."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_supervisor(request.user) or super().has_module_permission(request)  # type: ignore[misc]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_supervisor(request.user) or super().has_view_permission(request, obj)  # type: ignore[misc]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return is_supervisor(request.user) or super().has_add_permission(request, *args)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_supervisor(request.user) or super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_supervisor(request.user) or super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
+class CannedResponseForm(forms.ModelForm):
+    class Meta:
+        model = CannedResponse
+        fields = ["title", "shortcut", "scope", "topic", "owner", "body", "is_active"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 6})}
+
+    def clean_shortcut(self) -> str:
+        # Normalised before the model validates it, as the services do ("/Greet" -> "greet").
+        return normalize_shortcut(self.cleaned_data.get("shortcut") or "")
+
+
+class CannedResponseUseInline(admin.TabularInline):
+    model = CannedResponseUse
+    extra = 0
+    can_delete = False
+    fields = ["agent", "count", "last_used_at"]
+    readonly_fields = fields
+    ordering = ["-count"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_supervisor(request.user) or super().has_view_permission(request, obj)
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(_SupervisorsManage, admin.ModelAdmin):
+    """Shared and topic responses are managed here; personal ones are their agents' (read
+    only here, except for superusers). The placeholder parser's problems show on the body."""
+
+    form = CannedResponseForm
+    inlines = [CannedResponseUseInline]
+    list_display = ["shortcut", "title", "scope", "topic", "owner", "is_active", "total_uses"]
+    list_filter = ["scope", "topic", "is_active"]
+    search_fields = ["title", "shortcut", "body"]
+    list_select_related = ["topic", "owner"]
+    raw_id_fields = ["owner"]
+    readonly_fields = ["created_by", "created_at", "updated_at"]
+    actions = ["deactivate"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CannedResponse]:
+        return super().get_queryset(request).annotate(total=Sum("uses__count"))
+
+    @admin.display(description="uses", ordering="total")
+    def total_uses(self, obj: CannedResponse) -> int:
+        return getattr(obj, "total", None) or 0
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.scope == CannedResponse.Scope.PERSONAL:
+            return bool(request.user.is_superuser)  # type: ignore[union-attr]
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.scope == CannedResponse.Scope.PERSONAL:
+            return bool(request.user.is_superuser)  # type: ignore[union-attr]
+        return super().has_delete_permission(request, obj)
+
+    def save_model(
+        self, request: HttpRequest, obj: CannedResponse, form: Any, change: bool
+    ) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Deactivate the selected responses")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[CannedResponse]) -> None:
+        count = queryset.update(is_active=False)
+        self.message_user(request, f"{count} responses deactivated.", messages.SUCCESS)
+
+
+@admin.register(CannedResponseUse)
+class CannedResponseUseAdmin(_SupervisorsManage, admin.ModelAdmin):
+    """How often each agent used each response. Written by the console only."""
+
+    list_display = ["response", "agent", "count", "last_used_at"]
+    list_filter = ["response__scope"]
+    search_fields = ["response__shortcut", "response__title", "agent__username"]
+    list_select_related = ["response", "agent"]
+    ordering = ["-count"]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ToneRule)
+class ToneRuleAdmin(_SupervisorsManage, admin.ModelAdmin):
+    list_display = ["phrase", "kind", "note", "is_active", "updated_at"]
+    list_filter = ["kind", "is_active"]
+    list_editable = ["is_active"]
+    search_fields = ["phrase", "note"]
+    actions = ["deactivate"]
+
+    @admin.action(description="Deactivate the selected rules")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[ToneRule]) -> None:
+        count = queryset.update(is_active=False)
+        # update() sends no signal: invalidate the compiled pattern here.
+        transaction.on_commit(tone.invalidate)
+        self.message_user(request, f"{count} rules deactivated.", messages.SUCCESS)
