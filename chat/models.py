@@ -33,6 +33,8 @@ class Chat(models.Model):
         ABANDONED = "abandoned", "Abandoned (the customer left the queue)"
         # The customer chose to leave a message (a helpdesk Ticket) instead of waiting.
         LEFT_MESSAGE = "left_message", "Left a message instead of waiting"
+        # An agent ended the chat and blocked an abusive customer.
+        BLOCKED = "blocked", "Customer blocked"
 
     topic = models.ForeignKey("helpdesk.Topic", on_delete=models.PROTECT, related_name="chats")
     customer = models.ForeignKey(
@@ -77,6 +79,9 @@ class Chat(models.Model):
     customer_last_seen_at = models.DateTimeField(null=True, blank=True)
     # How many times the chat changed hands by a transfer or an escalation (routing).
     transfer_count = models.PositiveSmallIntegerField(default=0)
+    # Since when the agent told the customer they are checking something ("hold"); cleared by
+    # the agent's next message.
+    on_hold_since = models.DateTimeField(null=True, blank=True)
     # The internal note of the latest transfer: staff only, shown first to whoever receives it.
     transfer_note = models.TextField(max_length=TRANSFER_NOTE_MAX_LENGTH, blank=True)
     transferred_at = models.DateTimeField(null=True, blank=True)
@@ -117,6 +122,13 @@ class Message(models.Model):
         AGENT = "agent", "Agent"
         SYSTEM = "system", "System"
 
+    class Origin(models.TextChoices):
+        # How an agent's message was written: metrics count canned replies per chat.
+        TYPED = "", "Typed"
+        CANNED = "canned", "Canned response"
+        GREETING = "greeting", "Automatic greeting"
+        HOLD = "hold", "Hold reply"
+
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
     seq = models.PositiveIntegerField()
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -129,6 +141,9 @@ class Message(models.Model):
     )
     body = models.TextField(max_length=MESSAGE_MAX_LENGTH)
     client_msg_id = models.CharField(max_length=CLIENT_MSG_ID_MAX_LENGTH, blank=True)
+    origin = models.CharField(max_length=16, choices=Origin.choices, blank=True, default="")
+    # Tone-guard phrases the agent was warned about and sent anyway (staff only).
+    tone_overrides = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -145,6 +160,24 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} in chat {self.chat_id}"
+
+
+NOTE_MAX_LENGTH = 2000
+
+
+class ChatNote(models.Model):
+    """An agent's internal note on a chat: staff only, never sent to the customer."""
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=NOTE_MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["chat", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on chat {self.chat_id}"
 
 
 class ChatEvent(models.Model):

@@ -113,6 +113,9 @@ class Customer(models.Model):
     consent_marketing = models.BooleanField(
         default=False, help_text="Agreed to hear about news and offers."
     )
+    # A random id the customer's browser keeps (the widget's local storage): blocks can name a
+    # browser, not only an email.
+    browser_key = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -236,3 +239,65 @@ class TicketReply(models.Model):
 
     def __str__(self) -> str:
         return f"Reply to {self.ticket_id}"
+
+
+class CustomerBlock(models.Model):
+    """An abusive customer kept out: by email, by browser, and optionally by network address
+    for a while. Supervisors review and lift blocks in the admin."""
+
+    email = models.EmailField(blank=True, db_index=True)
+    browser_key = models.CharField(max_length=64, blank=True, db_index=True)
+    # Hashed (HMAC of the address with the secret key): addresses are personal data.
+    ip_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    ip_blocked_until = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(max_length=500)
+    chat = models.ForeignKey(
+        "chat.Chat", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(email="", browser_key="", ip_hash=""),
+                name="customerblock_names_someone",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"block {self.pk} ({self.email or self.browser_key[:8] or 'address'})"
+
+
+class Article(models.Model):
+    """A knowledge base article: markdown written by supervisors, rendered and sanitised."""
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    body = models.TextField(max_length=50000, help_text="Markdown.")
+    topic = models.ForeignKey(
+        Topic, on_delete=models.SET_NULL, null=True, blank=True, related_name="articles"
+    )
+    tags = models.CharField(
+        max_length=200, blank=True, help_text="Comma-separated words that help searching."
+    )
+    is_published = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
