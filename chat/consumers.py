@@ -23,6 +23,7 @@ from chat.protocol import (
     ClientFrame,
     ExtensionFrame,
     MessageFrame,
+    NoteFrame,
     ProtocolError,
     ResumeFrame,
     Role,
@@ -352,7 +353,12 @@ class ConsoleConsumer(_FrameConsumer):
         assert chat_id is not None  # noqa: S101  (the protocol requires `chat` from agents)
         if isinstance(frame, MessageFrame):
             result = await database_sync_to_async(services.message_post)(
-                chat_id=chat_id, sender=agent, body=frame.body, client_msg_id=frame.client_msg_id
+                chat_id=chat_id,
+                sender=agent,
+                body=frame.body,
+                client_msg_id=frame.client_msg_id,
+                origin=frame.origin,
+                tone_overrides=frame.tone_overrides,
             )
             await self.send_json(protocol.ack_frame(result.message))
         elif isinstance(frame, ResumeFrame):
@@ -372,6 +378,16 @@ class ConsoleConsumer(_FrameConsumer):
             )
         elif frame.type == "close":
             await database_sync_to_async(services.chat_close)(chat_id=chat_id, by=agent)
+        elif isinstance(frame, NoteFrame):
+            # The note reaches this socket through the chat's staff groups, like any change.
+            await database_sync_to_async(services.note_add)(
+                chat_id=chat_id, author=self.user, body=frame.body
+            )
+        elif frame.type == "summary":
+            summary = await database_sync_to_async(selectors.chat_summary_frame)(
+                chat_id=chat_id, agent=self.user, access=self.access
+            )
+            await self.send_json(summary)
         elif frame.type == "watch":
             await self.watch(chat_id)
         elif frame.type == "unwatch":

@@ -55,3 +55,13 @@ class TransferNoteRequired(InvalidInput):
 class TransferNoteTooLong(InvalidInput):
     code = "note_too_long"
     default_detail = "A transfer note can be at most 1000 characters long."
+
+
+class NoteEmpty(InvalidInput):
+    code = "note_empty"
+    default_detail = "A note cannot be empty."
+
+
+class NoteTooLong(InvalidInput):
+    code = "note_too_long"
+    default_detail = "A note can be at most 2000 characters long."

@@ -23,7 +23,18 @@ _CLIENT_MSG_ID = re.compile(rf"^[A-Za-z0-9_.:\-]{{1,{CLIENT_MSG_ID_MAX_LENGTH}}}
 _TYPES: dict[Role, frozenset[str]] = {
     "customer": frozenset({"message", "typing", "resume", "close", "ping"}),
     "agent": frozenset(
-        {"message", "typing", "resume", "take", "close", "watch", "unwatch", "ping"}
+        {
+            "message",
+            "typing",
+            "resume",
+            "take",
+            "close",
+            "watch",
+            "unwatch",
+            "note",
+            "summary",
+            "ping",
+        }
     ),
 }
 CORE_TYPES = frozenset().union(*_TYPES.values())
@@ -48,6 +59,14 @@ class ClientFrame:
 class MessageFrame(ClientFrame):
     body: str = ""
     client_msg_id: str = ""
+    # Agents only: how the message was written, and tone-guard phrases sent anyway.
+    origin: str = ""
+    tone_overrides: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NoteFrame(ClientFrame):
+    body: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,11 +123,54 @@ def parse_client_frame(data: Any, *, role: Role) -> ClientFrame:
                 "invalid_frame",
                 "'client_msg_id' must be 1-64 characters of letters, digits, '-', '_', '.', ':'.",
             )
-        return MessageFrame(type="message", chat=chat, body=body, client_msg_id=client_msg_id)
+        if role == "agent":
+            origin, tone_overrides = _message_extras(data)
+        else:
+            origin, tone_overrides = "", ()
+        return MessageFrame(
+            type="message",
+            chat=chat,
+            body=body,
+            client_msg_id=client_msg_id,
+            origin=origin,
+            tone_overrides=tone_overrides,
+        )
+    if frame_type == "note":
+        body = data.get("body")
+        if not isinstance(body, str):
+            raise ProtocolError("invalid_frame", "'body' must be a string.")
+        return NoteFrame(type="note", chat=chat, body=body)
     if frame_type == "resume":
         after_seq = _int_field(data, "after_seq", minimum=0)
         return ResumeFrame(type="resume", chat=chat, after_seq=after_seq)
     return ClientFrame(type=frame_type, chat=chat)
+
+
+# Origins an agent may claim for a message (the automatic greeting is the server's own).
+CLIENT_ORIGINS = frozenset({"", "canned", "hold"})
+MAX_TONE_OVERRIDES = 10
+TONE_PHRASE_MAX_LENGTH = 100
+
+
+def _message_extras(data: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    origin = data.get("origin", "")
+    if not isinstance(origin, str) or origin not in CLIENT_ORIGINS:
+        raise ProtocolError("invalid_frame", '\'origin\' must be "canned" or "hold" if given.')
+    overrides = data.get("tone_overrides", [])
+    if (
+        not isinstance(overrides, list)
+        or len(overrides) > MAX_TONE_OVERRIDES
+        or not all(
+            isinstance(p, str) and 0 < len(p) <= TONE_PHRASE_MAX_LENGTH and "\x00" not in p
+            for p in overrides
+        )
+    ):
+        raise ProtocolError(
+            "invalid_frame",
+            f"'tone_overrides' must be a list of at most {MAX_TONE_OVERRIDES} phrases "
+            f"of 1-{TONE_PHRASE_MAX_LENGTH} characters.",
+        )
+    return origin, tuple(dict.fromkeys(overrides))
 
 
 # --- Server -> client ------------------------------------------------------------------------
@@ -196,6 +258,7 @@ def chat_frame_for_staff(chat: Chat, *, preview: str | None) -> dict[str, Any]:
         "close_reason": chat.close_reason or None,
         "preview": preview[:PREVIEW_LENGTH] if preview else None,
         "transfer_count": chat.transfer_count,
+        "on_hold_since": _iso(chat.on_hold_since),
         # The latest transfer's internal note, for whoever has the chat now (never customers).
         "transfer": (
             {
@@ -238,3 +301,15 @@ def error_frame(
 
 def pong_frame() -> dict[str, Any]:
     return {"type": "pong"}
+
+
+def note_frame(note: Any) -> dict[str, Any]:
+    """An internal note: staff only, never published to a customer group."""
+    return {
+        "type": "note",
+        "chat": note.chat_id,
+        "id": note.pk,
+        "author": {"id": note.author_id, "name": staff_display_name(note.author)},
+        "body": note.body,
+        "created_at": _iso(note.created_at),
+    }

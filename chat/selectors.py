@@ -3,13 +3,18 @@
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
+from django.utils import timezone
 
 from chat import protocol, scopes
 from chat.errors import ChatNotFound
-from chat.models import Chat, ChatEvent, Message
+from chat.models import Chat, ChatEvent, ChatNote, Message
 from chat.tokens import customer_key_matches, customer_token_read
+from helpdesk.models import Customer
 from helpdesk.roles import is_agent, is_supervisor
+from helpdesk.selectors import tickets_for_email
 
 RESUME_BATCH = 200
 CONSOLE_QUEUE_LIMIT = 200
@@ -163,3 +168,170 @@ def console_chat_frames(
         queued = queued.filter(topic_id__in=queue_topics)
     queue = list(queue_order(queued)[:CONSOLE_QUEUE_LIMIT])
     return [protocol.chat_frame_for_staff(chat, preview=chat.preview) for chat in mine + queue]
+
+
+# --- The summary panel: a chat at a glance, and the customer's history -----------------------
+
+HISTORY_LIMIT = 10
+
+
+def _waits(*, created_at: Any, rows: list[tuple[str, Any]], closed: bool, now: Any) -> int:
+    """Seconds the customer spent waiting for an answer: from the start (or their first
+    message after an answer) until the next agent message; the current wait included."""
+    total = 0.0
+    waiting_since = created_at
+    for kind, at in rows:
+        if kind == Message.Kind.CUSTOMER and waiting_since is None:
+            waiting_since = at
+        elif kind == Message.Kind.AGENT and waiting_since is not None:
+            total += max((at - waiting_since).total_seconds(), 0.0)
+            waiting_since = None
+    if waiting_since is not None and not closed:
+        total += max((now - waiting_since).total_seconds(), 0.0)
+    return round(total)
+
+
+def _transfers(chat: Chat) -> list[dict[str, Any]]:
+    events = list(
+        ChatEvent.objects.filter(chat=chat, kind=ChatEvent.Kind.TRANSFERRED)
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    )
+    # Receivers named by id in the events: one query for all of them.
+    ids = {e.data.get("agent") for e in events if e.data.get("agent")}
+    names = {
+        user.pk: protocol.staff_display_name(user)
+        for user in get_user_model().objects.filter(pk__in=ids)
+    }
+    return [
+        {
+            "at": e.created_at.isoformat(),
+            "kind": e.data.get("kind", "agent"),
+            "by": protocol.staff_display_name(e.actor) if e.actor else None,
+            "to": names.get(e.data.get("agent")) or e.data.get("topic"),
+            "note": e.data.get("note") or None,
+        }
+        for e in events
+    ]
+
+
+def _history(chat: Chat) -> dict[str, list[dict[str, Any]]]:
+    email = chat.customer.email
+    if not email:
+        return {"chats": [], "tickets": []}
+    earlier = (
+        Chat.objects.filter(customer__email__iexact=email)
+        .exclude(pk=chat.pk)
+        .select_related("topic", "agent")
+        .order_by("-created_at", "-pk")[:HISTORY_LIMIT]
+    )
+    chats = [
+        {
+            "id": other.pk,
+            "created_at": other.created_at.isoformat(),
+            "closed_at": other.closed_at.isoformat() if other.closed_at else None,
+            "status": other.status,
+            "topic": other.topic.name,
+            "agent": protocol.staff_display_name(other.agent) if other.agent else None,
+            "url": reverse("chat:console-transcript", args=[other.pk]),
+        }
+        for other in earlier
+    ]
+    tickets = [
+        {
+            "reference": ticket.reference,
+            "created_at": ticket.created_at.isoformat(),
+            "status": ticket.status,
+            "topic": ticket.topic.name,
+            "url": reverse("helpdesk:ticket-detail", args=[ticket.pk]),
+        }
+        for ticket in tickets_for_email(email=email, limit=HISTORY_LIMIT)
+    ]
+    return {"chats": chats, "tickets": tickets}
+
+
+def chat_summary_frame(
+    *, chat_id: int, agent: Any, access: ConsoleAccess | None = None, now: Any = None
+) -> dict[str, Any]:
+    """The `summary` frame of a chat the staff member may read: what a pane shows beside the
+    conversation. A fixed number of queries whatever the length of the chat or history."""
+    chat = chat_get_for_agent(chat_id=chat_id, agent=agent, access=access)
+    now = now or timezone.now()
+    rows = list(
+        Message.objects.filter(chat=chat)
+        .exclude(kind=Message.Kind.SYSTEM)
+        .order_by("seq")
+        .values_list("kind", "created_at", "origin")
+    )
+    customer_bodies = Message.objects.filter(chat=chat, kind=Message.Kind.CUSTOMER)
+    first = customer_bodies.order_by("seq").values("body", "created_at").first()
+    last = customer_bodies.order_by("-seq").values("body", "created_at").first()
+    unanswered = 0
+    for kind, _at, _origin in reversed(rows):
+        if kind == Message.Kind.AGENT:
+            break
+        unanswered += 1
+    agent_origins = [origin for kind, _at, origin in rows if kind == Message.Kind.AGENT]
+    notes = ChatNote.objects.filter(chat=chat).select_related("author").order_by("created_at")
+    return {
+        "type": "summary",
+        "chat": chat.pk,
+        "status": chat.status,
+        "topic": {"slug": chat.topic.slug, "name": chat.topic.name},
+        "customer": {"name": chat.customer.name, "email": chat.customer.email or None},
+        "agent": (
+            {"id": chat.agent.pk, "name": protocol.staff_display_name(chat.agent)}
+            if chat.agent
+            else None
+        ),
+        "created_at": chat.created_at.isoformat(),
+        "waited_seconds": _waits(
+            created_at=chat.created_at,
+            rows=[(kind, at) for kind, at, _origin in rows],
+            closed=chat.status == Chat.Status.CLOSED,
+            now=now,
+        ),
+        "awaiting_reply_since": (
+            chat.awaiting_reply_since.isoformat() if chat.awaiting_reply_since else None
+        ),
+        "first_question": (
+            {"body": first["body"], "at": first["created_at"].isoformat()} if first else None
+        ),
+        "last_customer_message": (
+            {"body": last["body"], "at": last["created_at"].isoformat()} if last else None
+        ),
+        "unanswered_count": unanswered,
+        "agent_messages": len(agent_origins),
+        # Too many canned replies feel robotic: the share is shown to the agent.
+        "canned_messages": sum(
+            1 for origin in agent_origins if origin in (Message.Origin.CANNED, "greeting", "hold")
+        ),
+        "on_hold_since": chat.on_hold_since.isoformat() if chat.on_hold_since else None,
+        "notes": [protocol.note_frame(note) for note in notes],
+        "transfers": _transfers(chat),
+        "history": _history(chat),
+    }
+
+
+def chat_for_transcript(*, chat_id: int, agent: Any) -> tuple[Chat, list[Message], list[ChatNote]]:
+    """A chat's whole conversation and notes for the staff transcript page: a chat the staff
+    member may read, or an earlier chat of a customer they are serving now (the summary's
+    history links here). ChatNotFound for any other."""
+    access = staff_access(user=agent)
+    serving = Chat.objects.filter(
+        agent_id=agent.pk, status=Chat.Status.ACTIVE, customer__email__iexact=OuterRef("email")
+    ).exclude(customer__email="")
+    chat = (
+        Chat.objects.select_related("topic", "customer", "agent", "transferred_by")
+        .filter(
+            readable_by(agent, access=access)
+            | Q(customer__in=Customer.objects.filter(Exists(serving))),
+            pk=chat_id,
+        )
+        .first()
+    )
+    if chat is None:
+        raise ChatNotFound()
+    messages = list(chat.messages.select_related("author").order_by("seq"))
+    notes = list(chat.notes.select_related("author").order_by("created_at", "pk"))
+    return chat, messages, notes

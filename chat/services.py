@@ -22,11 +22,21 @@ from chat.errors import (
     ChatClosed,
     ChatNotFound,
     ClientMessageIdConflict,
+    NoteEmpty,
+    NoteTooLong,
     NotYourChat,
     TransferNoteRequired,
     TransferNoteTooLong,
 )
-from chat.models import MESSAGE_MAX_LENGTH, TRANSFER_NOTE_MAX_LENGTH, Chat, ChatEvent, Message
+from chat.models import (
+    MESSAGE_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    TRANSFER_NOTE_MAX_LENGTH,
+    Chat,
+    ChatEvent,
+    ChatNote,
+    Message,
+)
 from chat.selectors import last_customer_message_body
 from chat.states import ChatStatus, Transition, TransitionNotAllowed, can, next_status
 from helpdesk.errors import Forbidden
@@ -130,7 +140,14 @@ def _check_agent_owns(chat: Chat, participant: Participant) -> None:
 
 
 def _append(
-    chat: Chat, *, kind: str, body: str, author: Any = None, client_msg_id: str = ""
+    chat: Chat,
+    *,
+    kind: str,
+    body: str,
+    author: Any = None,
+    client_msg_id: str = "",
+    origin: str = "",
+    tone_overrides: list[str] | None = None,
 ) -> Message:
     """Store the next message of a locked chat; the caller saves the chat afterwards."""
     chat.last_seq += 1
@@ -141,6 +158,8 @@ def _append(
         author=author,
         body=body,
         client_msg_id=client_msg_id,
+        origin=origin,
+        tone_overrides=tone_overrides or [],
     )
 
 
@@ -168,6 +187,18 @@ def _publish_chat(chat: Chat, *, was_queued: bool, also_agents: tuple[int, ...] 
         chat, preview=last_customer_message_body(chat_id=chat.pk)
     )
     events.publish_on_commit(groups=list(dict.fromkeys(staff_groups)), frame=staff_frame)
+
+
+def _publish_staff_chat(chat: Chat) -> None:
+    """A staff-only change of an active chat (e.g. its hold state): its consoles only."""
+    groups = [events.agent_group(chat.agent_id)] if chat.agent_id else []
+    groups.append(events.watch_group(chat.pk))
+    events.publish_on_commit(
+        groups=groups,
+        frame=protocol.chat_frame_for_staff(
+            chat, preview=last_customer_message_body(chat_id=chat.pk)
+        ),
+    )
 
 
 def _publish_message(chat: Chat, message: Message) -> None:
@@ -276,7 +307,13 @@ def chat_assign(*, chat_id: int, agent: AbstractBaseUser, assigned_by: Any = Non
 
 @transaction.atomic
 def message_post(
-    *, chat_id: int, sender: Participant, body: str, client_msg_id: str = ""
+    *,
+    chat_id: int,
+    sender: Participant,
+    body: str,
+    client_msg_id: str = "",
+    origin: str = "",
+    tone_overrides: tuple[str, ...] | list[str] = (),
 ) -> PostResult:
     """Store a message once, whatever the number of times it is sent.
 
@@ -302,6 +339,13 @@ def message_post(
         raise ChatClosed()
     body = clean_message_body(body)
 
+    was_on_hold = chat.on_hold_since is not None
+    if kind != Message.Kind.AGENT:
+        # How a message was written is the agents' business only.
+        origin, tone_overrides = "", ()
+    if origin not in Message.Origin.values:
+        raise ValueError(f"unknown message origin {origin!r}")
+
     now = timezone.now()
     message = _append(
         chat,
@@ -309,6 +353,8 @@ def message_post(
         body=body,
         author=sender.user if kind == Message.Kind.AGENT else None,
         client_msg_id=client_msg_id,
+        origin=origin,
+        tone_overrides=list(tone_overrides),
     )
     if kind == Message.Kind.CUSTOMER:
         chat.last_customer_message_at = now
@@ -316,17 +362,23 @@ def message_post(
     else:
         chat.first_agent_response_at = chat.first_agent_response_at or now
         chat.awaiting_reply_since = None
+        # A hold reply ("let me check") puts the chat on hold; the next answer ends it.
+        chat.on_hold_since = now if origin == Message.Origin.HOLD else None
     chat.save(
         update_fields=[
             "last_seq",
             "last_customer_message_at",
             "awaiting_reply_since",
             "first_agent_response_at",
+            "on_hold_since",
         ]
     )
     # Consoles derive the waiting timer and preview from the message frame itself
-    # (docs/protocol.md), so a message costs one frame per audience and no chat frame.
+    # (docs/protocol.md), so a message costs one frame per audience and no chat frame, except
+    # when the hold state changes (staff only: `on_hold_since`).
     _publish_message(chat, message)
+    if was_on_hold != (chat.on_hold_since is not None):
+        _publish_staff_chat(chat)
     return PostResult(message=message, created=True)
 
 
@@ -428,7 +480,17 @@ def chat_requeue(
     chat.queued_at = now
     chat.queue_priority = 1
     chat.awaiting_reply_since = chat.awaiting_reply_since or now
-    fields = ["status", "agent", "queued_at", "queue_priority", "awaiting_reply_since", "last_seq"]
+    # A hold was the previous agent's promise.
+    chat.on_hold_since = None
+    fields = [
+        "status",
+        "agent",
+        "queued_at",
+        "queue_priority",
+        "awaiting_reply_since",
+        "on_hold_since",
+        "last_seq",
+    ]
     if transfer:
         chat.topic = topic
         chat.transfer_count += 1
@@ -457,7 +519,7 @@ def chat_requeue(
     chat.save(update_fields=fields)
     data: dict[str, Any] = {"reason": reason, "previous_agent": previous_agent.pk}
     if transfer:
-        data.update(kind="topic", from_topic=previous_topic.slug, topic=topic.slug)
+        data.update(kind="topic", from_topic=previous_topic.slug, topic=topic.slug, note=note)
     ChatEvent.objects.create(
         chat=chat,
         kind=ChatEvent.Kind.TRANSFERRED if transfer else ChatEvent.Kind.REQUEUED,
@@ -512,6 +574,7 @@ def chat_hand_over(
     chat.transfer_note = note
     chat.transferred_at = now
     chat.transferred_by = from_agent
+    chat.on_hold_since = None
     message = _append(
         chat,
         kind=Message.Kind.SYSTEM,
@@ -528,6 +591,7 @@ def chat_hand_over(
             "transfer_note",
             "transferred_at",
             "transferred_by",
+            "on_hold_since",
             "last_seq",
         ]
     )
@@ -535,7 +599,7 @@ def chat_hand_over(
         chat=chat,
         kind=ChatEvent.Kind.TRANSFERRED,
         actor=from_agent,
-        data={"kind": kind, "previous_agent": from_agent.pk, "agent": to_agent.pk},
+        data={"kind": kind, "previous_agent": from_agent.pk, "agent": to_agent.pk, "note": note},
     )
     # The receiver learns of the chat (and reads the note) before its next message arrives.
     _publish_chat(chat, was_queued=False, also_agents=(from_agent.pk,))
@@ -611,3 +675,34 @@ def typing_audience(*, chat_id: int, sender: Participant) -> list[str]:
     if chat["agent_id"] is None:
         return []
     return [events.agent_group(chat["agent_id"])]
+
+
+@transaction.atomic
+def note_add(*, chat_id: int, author: AbstractBaseUser, body: str) -> ChatNote:
+    """An internal note on a chat, by its agent or a supervisor: staff only, never the
+    customer's. Published to the chat's agent and the consoles watching it."""
+    body = clean_note_body(body)
+    chat = _lock_chat(chat_id)
+    _check_agent_owns(chat, Participant.agent(author))
+    if chat.status == Chat.Status.QUEUED:
+        raise NotYourChat("Take the chat before adding notes to it.")
+    note = ChatNote.objects.create(chat=chat, author=author, body=body)
+    groups = [events.agent_group(chat.agent_id)] if chat.agent_id else []
+    groups += [events.agent_group(author.pk), events.watch_group(chat.pk)]
+    events.publish_on_commit(groups=list(dict.fromkeys(groups)), frame=protocol.note_frame(note))
+    return note
+
+
+def clean_note_body(body: str) -> str:
+    if "\x00" in body:
+        raise BodyInvalid("A note cannot contain NUL characters.")
+    body = body.strip()
+    if not body:
+        raise NoteEmpty()
+    if len(body) > NOTE_MAX_LENGTH:
+        raise NoteTooLong()
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BodyInvalid("A note must be valid Unicode text.") from None
+    return body

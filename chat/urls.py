@@ -9,4 +9,5 @@ urlpatterns = [
     path("chat/", views.customer_chat, name="customer"),
     path("widget-demo/", views.widget_demo, name="widget-demo"),
     path("console/", views.console, name="console"),
+    path("console/chats/<int:chat_id>/", views.console_transcript, name="console-transcript"),
 ]

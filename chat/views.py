@@ -7,11 +7,13 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
 from django.views.decorators.clickjacking import xframe_options_exempt
 
+from chat.errors import ChatNotFound
 from chat.protocol import staff_display_name
+from chat.selectors import chat_for_transcript
 from helpdesk.roles import is_agent, is_supervisor
 from helpdesk.selectors import ticket_open_count, topic_list_active_with_availability
 
@@ -53,3 +55,16 @@ def console(request: HttpRequest) -> HttpResponse:
     }
     context = {"console_config": config, "open_tickets": ticket_open_count()}
     return render(request, "chat/console.html", context)
+
+
+@login_required
+def console_transcript(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """A chat's conversation and internal notes for staff (the customer history links here)."""
+    if not is_agent(request.user):
+        raise PermissionDenied("Only agents can read transcripts.")
+    try:
+        chat, messages, notes = chat_for_transcript(chat_id=chat_id, agent=request.user)
+    except ChatNotFound:
+        raise Http404("No such chat.") from None
+    context = {"chat": chat, "messages_": messages, "notes": notes}
+    return render(request, "chat/console_transcript.html", context)

@@ -105,3 +105,14 @@ def ticket_transcript(*, ticket: Ticket) -> list[Any]:
         .select_related("author")
         .order_by("seq")
     )
+
+
+def tickets_for_email(*, email: str, limit: int = 10) -> list[Ticket]:
+    """A customer's tickets, newest first (the console's customer history); one query."""
+    if not email:
+        return []
+    return list(
+        Ticket.objects.filter(email__iexact=email)
+        .select_related("topic")
+        .order_by("-created_at", "-pk")[:limit]
+    )

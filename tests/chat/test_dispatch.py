@@ -98,6 +98,8 @@ def test_the_core_types_are_those_of_the_protocol() -> None:
         "close",
         "watch",
         "unwatch",
+        "note",
+        "summary",
         "ping",
     } == CORE_TYPES
 

@@ -65,7 +65,12 @@ def test_an_accepted_escalation_is_recorded_as_one(topic) -> None:  # type: igno
     moved = reload(chat)
     assert (moved.agent, moved.transfer_count, moved.transfer_note) == (sara, 1, NOTE)
     event = ChatEvent.objects.get(chat=chat, kind=ChatEvent.Kind.TRANSFERRED)
-    assert event.data == {"kind": "senior", "previous_agent": alice.pk, "agent": sara.pk}
+    assert event.data == {
+        "kind": "senior",
+        "previous_agent": alice.pk,
+        "agent": sara.pk,
+        "note": NOTE,
+    }
 
 
 def test_a_senior_escalating_asks_another_senior(topic) -> None:  # type: ignore[no-untyped-def]

@@ -105,7 +105,13 @@ def test_accepting_hands_the_chat_over_with_its_history_and_the_note(
     assert (moved.status, moved.agent, moved.transfer_count) == ("active", bruno, 1)
     assert (moved.transfer_note, moved.transferred_by) == (NOTE, alice)
     event = ChatEvent.objects.filter(chat=chat, kind=ChatEvent.Kind.TRANSFERRED).get()
-    assert event.data == {"kind": "agent", "previous_agent": alice.pk, "agent": bruno.pk}
+    # The note stays on the timeline: the summary panel lists every transfer with its note.
+    assert event.data == {
+        "kind": "agent",
+        "previous_agent": alice.pk,
+        "agent": bruno.pk,
+        "note": NOTE,
+    }
 
     # The customer is told, and never has to repeat themselves: Bruno reads everything.
     told = Message.objects.filter(chat=chat, kind="system").order_by("-seq").first()
