@@ -24,6 +24,7 @@ run: setup ## Migrate, load demo data and serve the product (127.0.0.1:8000)
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py cannedresponses_seed_demo
+	$(BIN)/python manage.py helpdesk_seed_articles
 	@echo ""
 	@echo "  Customer page  http://$(HOST):$(PORT)/chat/"
 	@echo "  Widget demo    http://$(HOST):$(PORT)/widget-demo/"

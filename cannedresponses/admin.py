@@ -7,7 +7,13 @@ from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
 
 from cannedresponses import tone
-from cannedresponses.models import CannedResponse, CannedResponseUse, ToneRule, normalize_shortcut
+from cannedresponses.models import (
+    CannedResponse,
+    CannedResponseUse,
+    ToneRule,
+    TopicGreeting,
+    normalize_shortcut,
+)
 from helpdesk.roles import is_supervisor
 
 
@@ -139,3 +145,15 @@ class ToneRuleAdmin(_SupervisorsManage, admin.ModelAdmin):
         # update() sends no signal: invalidate the compiled pattern here.
         transaction.on_commit(tone.invalidate)
         self.message_user(request, f"{count} rules deactivated.", messages.SUCCESS)
+
+
+@admin.register(TopicGreeting)
+class TopicGreetingAdmin(_SupervisorsManage, admin.ModelAdmin):
+    """Per topic, whether a chat gets the automatic /greet message when first assigned. A
+    topic without a row is greeted: add one with "enabled" off to switch it off."""
+
+    list_display = ["topic", "enabled"]
+    list_editable = ["enabled"]
+    list_filter = ["enabled"]
+    list_select_related = ["topic"]
+    search_fields = ["topic__name", "topic__slug"]

@@ -10,6 +10,7 @@ class CannedResponsesConfig(AppConfig):
 
         from cannedresponses import receivers
         from cannedresponses.models import ToneRule
+        from chat import events as chat_events
 
         # The tone guard caches one compiled pattern per process: every change of a rule
         # (admin, shell, seed command) invalidates it everywhere.
@@ -19,3 +20,7 @@ class CannedResponsesConfig(AppConfig):
                 sender=ToneRule,
                 dispatch_uid=f"cannedresponses.tone.{signal is post_save}",
             )
+        # Chat (floor 2) knows nothing of canned responses: the greeting subscribes here.
+        chat_events.chat_assigned.connect(
+            receivers.on_chat_assigned, dispatch_uid="cannedresponses.greeting"
+        )

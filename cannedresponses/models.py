@@ -261,3 +261,28 @@ class ToneRule(models.Model):
         if self.kind == self.Kind.ACRONYM:
             # Stored without dots: "A.S.A.P." and "asap" are one rule matching both spellings.
             self.phrase = self.phrase.replace(".", "")
+
+
+class TopicGreeting(models.Model):
+    """Whether chats of a topic get the automatic greeting when first assigned.
+
+    A topic without a row is greeted (when a `/greet` response exists): supervisors add a row
+    with `enabled` off to switch the greeting off for that topic.
+    """
+
+    topic = models.OneToOneField(
+        "helpdesk.Topic", on_delete=models.CASCADE, related_name="greeting_setting"
+    )
+    enabled = models.BooleanField(
+        default=True,
+        help_text="Post the /greet response as the agent when a chat of this topic is first "
+        "assigned.",
+    )
+
+    class Meta:
+        verbose_name = "automatic greeting of a topic"
+        verbose_name_plural = "automatic greetings per topic"
+        ordering = ["topic__name"]
+
+    def __str__(self) -> str:
+        return f"{self.topic}: greeting {'on' if self.enabled else 'off'}"

@@ -1,13 +1,26 @@
-"""Signal receivers: cache invalidation only (no domain logic lives in signals)."""
+"""Signal receivers: cache invalidation, and the automatic greeting on assignment (which
+calls a service: no domain logic lives in signals)."""
 
+import logging
 from typing import Any
 
 from django.db import transaction
 
-from cannedresponses import tone
+from cannedresponses import services, tone
+
+logger = logging.getLogger(__name__)
 
 
 def on_tone_rule_changed(sender: Any, **kwargs: Any) -> None:
     # After commit: a process that rebuilt its pattern before the commit would otherwise
     # cache the old rules under the new generation.
     transaction.on_commit(tone.invalidate)
+
+
+def on_chat_assigned(sender: Any, *, chat_id: int, agent_id: int, **kwargs: Any) -> None:
+    """The automatic greeting (after commit of the assignment). A failure is logged and never
+    reaches the assignment, which is committed already."""
+    try:
+        services.greeting_post(chat_id=chat_id, agent_id=agent_id)
+    except Exception:
+        logger.exception("could not post the greeting of chat %s", chat_id)

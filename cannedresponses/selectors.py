@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce, Lower
 
 from cannedresponses import phrases, tone
 from cannedresponses.errors import CannedResponseNotFound
-from cannedresponses.models import CannedResponse, ToneRule
+from cannedresponses.models import CannedResponse, ToneRule, TopicGreeting
 from chat.models import Message
 from helpdesk.models import Topic
 from helpdesk.roles import is_supervisor
@@ -144,3 +144,21 @@ def tone_matches(text: str) -> list[tone.Match]:
     """Where `text` uses a word, phrase or acronym of an active tone rule: whole words,
     ignoring case, in the order they appear. No query while the compiled rules are current."""
     return tone.active_matcher().matches(text)
+
+
+GREETING_SHORTCUT = "greet"
+
+
+def greeting_response_for(*, topic_id: int) -> CannedResponse | None:
+    """The response greeting a new chat of this topic: the topic's own active `/greet`, else
+    the shared one; None when neither exists or the topic switched greetings off."""
+    if TopicGreeting.objects.filter(topic_id=topic_id, enabled=False).exists():
+        return None
+    candidates = CannedResponse.objects.filter(
+        Q(scope=Scope.TOPIC, topic_id=topic_id) | Q(scope=Scope.SHARED),
+        shortcut=GREETING_SHORTCUT,
+        is_active=True,
+    )
+    # "shared" sorts before "topic": order the topic's own first explicitly.
+    by_scope = {response.scope: response for response in candidates}
+    return by_scope.get(Scope.TOPIC) or by_scope.get(Scope.SHARED)

@@ -6,6 +6,7 @@ agent's personal response is "not found" to everyone else, never "forbidden": it
 is not leaked.
 """
 
+import logging
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from cannedresponses import placeholders
+from cannedresponses import placeholders, selectors
 from cannedresponses.errors import (
     BodyNoLongerValid,
     CannedResponseInvalid,
@@ -29,10 +30,13 @@ from cannedresponses.errors import (
     WrongTopic,
 )
 from cannedresponses.models import CannedResponse, CannedResponseUse, normalize_shortcut
-from chat.models import MESSAGE_MAX_LENGTH, Chat
+from chat.models import MESSAGE_MAX_LENGTH, Chat, ChatEvent, Message
 from chat.protocol import staff_display_name
+from chat.services import Participant, message_post
 from helpdesk.models import Topic
 from helpdesk.roles import is_supervisor
+
+logger = logging.getLogger(__name__)
 
 Scope = CannedResponse.Scope
 
@@ -267,3 +271,45 @@ def canned_render(
         raise RenderedTooLong()
     canned_use_record(response=response, agent=agent)
     return text
+
+
+def greeting_post(*, chat_id: int, agent_id: int) -> Message | None:
+    """Greet the customer as the agent when their chat is assigned for the first time.
+
+    The text is the chat topic's active `/greet` response, else the shared one, rendered for
+    the chat and the agent (no use is counted: nobody chose it). Nothing is posted when the
+    topic switched greetings off, when no `/greet` exists, when it asks the agent for values
+    (nobody is there to answer), or when the chat is no longer this agent's first stay: it
+    was assigned before (a requeue, a transfer) or an agent already wrote in it. Returns the
+    message posted, if any. Idempotent: the greeting's client_msg_id is fixed per chat.
+    """
+    chat = Chat.objects.select_related("customer", "topic", "agent").filter(pk=chat_id).first()
+    if chat is None or chat.status != Chat.Status.ACTIVE or chat.agent_id != agent_id:
+        return None
+    assigned = ChatEvent.objects.filter(chat=chat, kind=ChatEvent.Kind.ASSIGNED).count()
+    if assigned != 1 or Message.objects.filter(chat=chat, kind=Message.Kind.AGENT).exists():
+        return None
+    response = selectors.greeting_response_for(topic_id=chat.topic_id)
+    if response is None:
+        return None
+    agent = chat.agent
+    try:
+        text = placeholders.render(
+            response.body, context=render_context(chat=chat, agent=agent), values={}
+        )
+    except placeholders.AsksMissing:
+        logger.info("the greeting /%s asks for values: chat %s not greeted", response.pk, chat_id)
+        return None
+    except placeholders.PlaceholderError:
+        logger.warning("the greeting response %s no longer parses", response.pk)
+        return None
+    if not text.strip() or len(text) > MESSAGE_MAX_LENGTH:
+        return None
+    result = message_post(
+        chat_id=chat.pk,
+        sender=Participant.agent(agent),
+        body=text,
+        client_msg_id=f"greeting-{chat.pk}",
+        origin=Message.Origin.GREETING,
+    )
+    return result.message

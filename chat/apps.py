@@ -17,3 +17,10 @@ class ChatConfig(AppConfig):
             sender=get_user_model().groups.through,
             dispatch_uid="chat.user_groups.changed",
         )
+        # Difficult customers: the console's `block` frame (agents only; a customer sending it
+        # gets `unknown_type`).
+        from chat import block_handlers, dispatch
+
+        dispatch.register_frame_handler(
+            role="agent", frame_type="block", handler=block_handlers.block_frame
+        )

@@ -35,6 +35,8 @@ class Chat(models.Model):
         LEFT_MESSAGE = "left_message", "Left a message instead of waiting"
         # An agent ended the chat and blocked an abusive customer.
         BLOCKED = "blocked", "Customer blocked"
+        # Nobody wrote for HELPDESK_INACTIVITY_CLOSE_SECONDS (transcripts' sweep).
+        INACTIVE = "inactive", "Closed after inactivity"
 
     topic = models.ForeignKey("helpdesk.Topic", on_delete=models.PROTECT, related_name="chats")
     customer = models.ForeignKey(

@@ -12,7 +12,7 @@ from chat import protocol, scopes
 from chat.errors import ChatNotFound
 from chat.models import Chat, ChatEvent, ChatNote, Message
 from chat.tokens import customer_key_matches, customer_token_read
-from helpdesk.models import Customer
+from helpdesk.models import Customer, Topic
 from helpdesk.roles import is_agent, is_supervisor
 from helpdesk.selectors import tickets_for_email
 
@@ -197,18 +197,22 @@ def _transfers(chat: Chat) -> list[dict[str, Any]]:
         .select_related("actor")
         .order_by("created_at", "pk")
     )
-    # Receivers named by id in the events: one query for all of them.
+    # Receivers named in the events, agents by id and topics by slug: a query for each kind
+    # (none when there is no such transfer).
     ids = {e.data.get("agent") for e in events if e.data.get("agent")}
     names = {
         user.pk: protocol.staff_display_name(user)
         for user in get_user_model().objects.filter(pk__in=ids)
     }
+    slugs = {e.data.get("topic") for e in events if e.data.get("topic")}
+    topics = dict(Topic.objects.filter(slug__in=slugs).values_list("slug", "name"))
     return [
         {
             "at": e.created_at.isoformat(),
             "kind": e.data.get("kind", "agent"),
             "by": protocol.staff_display_name(e.actor) if e.actor else None,
-            "to": names.get(e.data.get("agent")) or e.data.get("topic"),
+            "to": names.get(e.data.get("agent"))
+            or topics.get(e.data.get("topic"), e.data.get("topic")),
             "note": e.data.get("note") or None,
         }
         for e in events

@@ -359,7 +359,8 @@ def message_post(
     if kind == Message.Kind.CUSTOMER:
         chat.last_customer_message_at = now
         chat.awaiting_reply_since = chat.awaiting_reply_since or now
-    else:
+    elif origin != Message.Origin.GREETING:
+        # The automatic greeting answers nothing: the customer still waits for a first answer.
         chat.first_agent_response_at = chat.first_agent_response_at or now
         chat.awaiting_reply_since = None
         # A hold reply ("let me check") puts the chat on hold; the next answer ends it.
@@ -377,7 +378,9 @@ def message_post(
     # (docs/protocol.md), so a message costs one frame per audience and no chat frame, except
     # when the hold state changes (staff only: `on_hold_since`).
     _publish_message(chat, message)
-    if was_on_hold != (chat.on_hold_since is not None):
+    if was_on_hold != (chat.on_hold_since is not None) or origin == Message.Origin.GREETING:
+        # After a greeting, consoles (which take any agent message as an answer) learn the
+        # customer still waits.
         _publish_staff_chat(chat)
     return PostResult(message=message, created=True)
 

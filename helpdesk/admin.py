@@ -1,16 +1,24 @@
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
+from helpdesk.articles import article_html, article_tags_normalise
 from helpdesk.models import (
+    Article,
     BusinessHours,
     Customer,
+    CustomerBlock,
     Ticket,
     TicketReply,
     Topic,
     default_timezone,
 )
 from helpdesk.roles import is_supervisor
+from helpdesk.services import block_lift
 
 TOPIC_FIELDS = [
     "name",
@@ -131,3 +139,177 @@ class TicketAdmin(_SupervisorsMayRead, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# --- Knowledge base ---------------------------------------------------------------------------
+
+
+class _SupervisorsManage(_SupervisorsMayRead):
+    """Supervisors write the knowledge base without model permissions handed out one by one;
+    superusers keep Django's rules."""
+
+    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
+        return is_supervisor(request.user) or super().has_add_permission(request, *args)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return is_supervisor(request.user) or super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return is_supervisor(request.user) or super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
+class ArticleAdminForm(forms.ModelForm):
+    class Meta:
+        model = Article
+        fields = ["title", "slug", "topic", "tags", "is_published", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 20, "class": "vLargeTextField"})}
+        help_texts = {
+            "body": "Markdown: headings, lists, **bold**, *italic*, `code`, > quotes and "
+            "[links](https://…) to http, https or mailto addresses. HTML is shown as typed, "
+            "images as their description.",
+        }
+
+    def clean_tags(self) -> str:
+        return article_tags_normalise(self.cleaned_data.get("tags") or "")
+
+
+@admin.register(Article)
+class ArticleAdmin(_SupervisorsManage, admin.ModelAdmin):
+    form = ArticleAdminForm
+    list_display = ["title", "slug", "topic", "is_published", "updated_at"]
+    list_filter = ["topic", "is_published"]
+    search_fields = ["title", "slug", "tags", "body"]
+    list_select_related = ["topic"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["preview", "public_link", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "topic", "tags", "is_published", "body"]}),
+        ("As customers see it", {"fields": ["public_link", "preview"]}),
+        (None, {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description="Preview")
+    def preview(self, obj: Article) -> str:
+        if obj.pk is None:
+            return "Save the article to see it rendered here."
+        # article_html is the sanitised rendering (an allow-list of tags); format_html keeps
+        # it as markup and escapes nothing else into it.
+        return format_html('<div class="kb-article-preview">{}</div>', article_html(obj))
+
+    @admin.display(description="Public page")
+    def public_link(self, obj: Article) -> str:
+        if obj.pk is None:
+            return "-"
+        url = reverse("help:article", kwargs={"slug": obj.slug})
+        if not obj.is_published:
+            return f"{url} (not published: customers get a 404)"
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
+
+
+# --- Blocked customers --------------------------------------------------------------------------
+
+
+class _BlockStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+        return [("active", "Active"), ("lifted", "Lifted")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[CustomerBlock]
+    ) -> QuerySet[CustomerBlock]:
+        if self.value() == "active":
+            return queryset.filter(lifted_at__isnull=True)
+        if self.value() == "lifted":
+            return queryset.filter(lifted_at__isnull=False)
+        return queryset
+
+
+@admin.register(CustomerBlock)
+class CustomerBlockAdmin(admin.ModelAdmin):
+    """Supervisors review the blocks agents made from the console and lift them. Nobody adds or
+    edits one here (the console makes them, with their chat); lifting keeps the record."""
+
+    list_display = [
+        "email",
+        "browser",
+        "address",
+        "short_reason",
+        "created_by",
+        "created_at",
+        "lifted",
+    ]
+    list_filter = [_BlockStateFilter, "created_at"]
+    search_fields = ["email"]
+    list_select_related = ["created_by", "lifted_by"]
+    date_hierarchy = "created_at"
+    actions = ["lift_selected"]
+    fields = [
+        "email",
+        "browser_key",
+        "ip_blocked_until",
+        "reason",
+        "chat",
+        "created_by",
+        "created_at",
+        "lifted_at",
+        "lifted_by",
+    ]
+    readonly_fields = fields
+
+    # Supervisors (the Supervisors group, staff) without model permissions handed out one by
+    # one; superusers keep Django's rules for reading.
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_supervisor(request.user) or super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return is_supervisor(request.user) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Lifted, not deleted: what was blocked, by whom and why stays on record.
+        return False
+
+    def has_lift_permission(self, request: HttpRequest) -> bool:
+        return is_supervisor(request.user)
+
+    @admin.action(description="Lift selected blocks", permissions=["lift"])
+    def lift_selected(self, request: HttpRequest, queryset: QuerySet[CustomerBlock]) -> None:
+        # Through the service, one block at a time: it checks the role and locks the row.
+        ids = list(queryset.filter(lifted_at__isnull=True).values_list("pk", flat=True))
+        for block_id in ids:
+            block_lift(block_id=block_id, by=request.user)
+        skipped = queryset.count() - len(ids)
+        text = f"Lifted {len(ids)} block{'s' if len(ids) != 1 else ''}."
+        if skipped:
+            text += f" {skipped} already lifted."
+        self.message_user(request, text)
+
+    @admin.display(description="browser")
+    def browser(self, obj: CustomerBlock) -> str:
+        # A prefix tells two browsers apart at a glance; the whole key is on the block's page.
+        return f"{obj.browser_key[:8]}…" if obj.browser_key else "-"
+
+    @admin.display(description="address blocked until", ordering="ip_blocked_until")
+    def address(self, obj: CustomerBlock) -> str:
+        if obj.ip_blocked_until is None:
+            return "-"
+        until = timezone.localtime(obj.ip_blocked_until).strftime("%Y-%m-%d %H:%M")
+        return until if obj.ip_blocked_until > timezone.now() else f"{until} (over)"
+
+    @admin.display(description="reason")
+    def short_reason(self, obj: CustomerBlock) -> str:
+        return obj.reason if len(obj.reason) <= 80 else f"{obj.reason[:79]}…"
+
+    @admin.display(description="lifted", ordering="lifted_at")
+    def lifted(self, obj: CustomerBlock) -> str:
+        if obj.lifted_at is None:
+            return "-"
+        when = timezone.localtime(obj.lifted_at).strftime("%Y-%m-%d %H:%M")
+        return f"{when} by {obj.lifted_by}" if obj.lifted_by else when

@@ -79,3 +79,56 @@ class TicketClosed(DomainError):
     code = "ticket_closed"
     status = 409
     default_detail = "This ticket is closed."
+
+
+# --- Blocked customers ------------------------------------------------------------------------
+
+
+class CustomerBlocked(Forbidden):
+    # Polite and the same for every block: the reason is internal, and telling which of email,
+    # browser or address matched would help a blocked customer get round it.
+    code = "blocked"
+    default_detail = (
+        "We're sorry, we can't start a chat with you right now. "
+        "If you think this is a mistake, please contact us another way."
+    )
+
+
+class BlockReasonRequired(InvalidInput):
+    code = "reason_required"
+    default_detail = "Say why you block this customer: supervisors review every block."
+
+
+class BlockReasonTooLong(InvalidInput):
+    code = "reason_too_long"
+    default_detail = "A reason can be at most 500 characters long."
+
+
+class BlockReasonInvalid(InvalidInput):
+    code = "reason_invalid"
+    default_detail = "A reason cannot contain NUL characters."
+
+
+class BlockNamesNoOne(InvalidInput):
+    code = "nothing_to_block"
+    default_detail = (
+        "This customer gave no email and their browser is unknown: block their network address "
+        "for a while instead."
+    )
+
+
+# --- Knowledge base -------------------------------------------------------------------------------
+
+
+class ArticleInvalid(InvalidInput):
+    """An article that breaks a rule of the model; `errors` maps fields to messages."""
+
+    code = "article_invalid"
+    default_detail = "The article has invalid fields."
+
+    def __init__(self, errors: dict[str, list[str]], detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors
+
+    def extra(self) -> dict[str, object]:
+        return {"errors": self.errors}

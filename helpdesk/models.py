@@ -3,7 +3,7 @@ the messages (tickets) they leave us."""
 
 import secrets
 import zoneinfo
-from datetime import time
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -116,6 +116,11 @@ class Customer(models.Model):
     # A random id the customer's browser keeps (the widget's local storage): blocks can name a
     # browser, not only an email.
     browser_key = models.CharField(max_length=64, blank=True, db_index=True)
+    # The keyed hash of the address the customer came from (helpdesk.addresses), so an agent
+    # can block that address for a while; the address itself is never stored.
+    ip_hash = models.CharField(max_length=64, blank=True)
+    # The customer's IANA time zone as their browser reported it: emails show their times.
+    timezone = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -241,6 +246,13 @@ class TicketReply(models.Model):
         return f"Reply to {self.ticket_id}"
 
 
+# A block's reason: required, plain text, at most this long.
+BLOCK_REASON_MAX_LENGTH = 500
+# The longest an address stays blocked (addresses change hands: a household, a café, a mobile
+# carrier's pool).
+BLOCK_IP_MAX_DURATION = timedelta(days=7)
+
+
 class CustomerBlock(models.Model):
     """An abusive customer kept out: by email, by browser, and optionally by network address
     for a while. Supervisors review and lift blocks in the admin."""
@@ -250,7 +262,7 @@ class CustomerBlock(models.Model):
     # Hashed (HMAC of the address with the secret key): addresses are personal data.
     ip_hash = models.CharField(max_length=64, blank=True, db_index=True)
     ip_blocked_until = models.DateTimeField(null=True, blank=True)
-    reason = models.TextField(max_length=500)
+    reason = models.TextField(max_length=BLOCK_REASON_MAX_LENGTH)
     chat = models.ForeignKey(
         "chat.Chat", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -1,15 +1,19 @@
 """Reads of the helpdesk core."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Prefetch, QuerySet
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from helpdesk.addresses import address_hash
 from helpdesk.hours import PACKED_HOURS, packed_hours, schedule_of
-from helpdesk.models import Ticket, TicketReply, Topic
+from helpdesk.models import Article, CustomerBlock, Ticket, TicketReply, Topic
 
 
 def topic_list_active() -> QuerySet[Topic]:
@@ -116,3 +120,151 @@ def tickets_for_email(*, email: str, limit: int = 10) -> list[Ticket]:
         .select_related("topic")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+# --- Knowledge base ---------------------------------------------------------------------------
+
+# The longest search the API and the help page accept (they answer 400 past it); the selector
+# itself cuts anything longer, so no caller can send the database an unbounded query.
+ARTICLE_QUERY_MAX_LENGTH = 200
+# On SQLite every word is one more LIKE per column: words past this many are ignored.
+ARTICLE_QUERY_MAX_WORDS = 10
+ARTICLE_SEARCH_LIMIT = 10
+# PostgreSQL's text search configuration: English stemming ("refunds" finds "refund").
+ARTICLE_SEARCH_CONFIG = "english"
+# Control characters (tab, newline and carriage return aside) have no place in a search, and
+# PostgreSQL refuses NUL in a string outright.
+ARTICLE_QUERY_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ARTICLE_WORD = re.compile(r"\w+")
+_ARTICLE_LAST_WORD = re.compile(r"\w+$")
+
+
+def article_query_normalise(text: str) -> str:
+    """The search as the database will see it: control characters gone, whitespace collapsed,
+    at most ARTICLE_QUERY_MAX_LENGTH characters."""
+    text = ARTICLE_QUERY_FORBIDDEN.sub(" ", text)
+    return " ".join(text.split())[:ARTICLE_QUERY_MAX_LENGTH].strip()
+
+
+def article_list_published() -> QuerySet[Article]:
+    """Published articles by title, with their topic (the help index)."""
+    return Article.objects.filter(is_published=True).select_related("topic").order_by("title")
+
+
+def article_get_published(*, slug: str) -> Article | None:
+    return article_list_published().filter(slug=slug).first()
+
+
+def _full_text_search_available() -> bool:
+    # Read per call: the tests (and a deployment) may run on either database.
+    return connection.vendor == "postgresql"
+
+
+def _topic_first(topic_slug: str | None) -> Case | Value:
+    if not topic_slug:
+        return Value(0)
+    return Case(When(topic__slug=topic_slug, then=Value(1)), default=Value(0))
+
+
+def article_search(
+    *, query: str, topic_slug: str | None = None, limit: int = ARTICLE_SEARCH_LIMIT
+) -> list[Article]:
+    """Published articles matching `query`, best first, at most `limit`; one query.
+
+    PostgreSQL: full-text search in "websearch" syntax (quotes, `or`, `-word`) ranked with the
+    title weighing most (A), then the tags (B), then the body (C). Elsewhere (SQLite): every
+    word must appear in the title, the tags or the body (case-insensitive), titles holding
+    more of the words first. Either way, with `topic_slug` the topic's articles come first.
+    """
+    text = article_query_normalise(query)
+    if not text:
+        return []
+    articles = article_list_published().annotate(topic_first=_topic_first(topic_slug))
+    if _full_text_search_available():
+        ranked = _article_search_postgres(articles, text)
+    else:
+        ranked = _article_search_fallback(articles, text)
+    if ranked is None:
+        return []
+    return list(ranked[:limit])
+
+
+def _article_search_postgres(articles: QuerySet[Article], text: str) -> QuerySet[Article]:
+    config = ARTICLE_SEARCH_CONFIG
+    vector = (
+        SearchVector("title", weight="A", config=config)
+        + SearchVector("tags", weight="B", config=config)
+        + SearchVector("body", weight="C", config=config)
+    )
+    search = _article_search_query(text)
+    return (
+        articles.annotate(document=vector, rank=SearchRank(vector, search))
+        .filter(document=search)
+        .order_by("-topic_first", "-rank", "title")
+    )
+
+
+def _article_search_query(text: str) -> SearchQuery:
+    """The text in web search syntax, or the same with its last word as a prefix: the console
+    searches as the agent types, and "retur" should already find "return" (the fallback's
+    substring match does that by itself)."""
+    config = ARTICLE_SEARCH_CONFIG
+    search = SearchQuery(text, search_type="websearch", config=config)
+    last = _ARTICLE_LAST_WORD.search(text)
+    # An excluded last word ("-store") and the `or` operator keep their meaning; a closing
+    # quote ends no word, so a phrase stays exact.
+    if last is None or text[: last.start()].endswith("-") or last.group(0).lower() == "or":
+        return search
+    # Only letters, digits and "_" reach the raw syntax: none of its operators can.
+    prefix = SearchQuery(f"{last.group(0)}:*", search_type="raw", config=config)
+    head = text[: last.start()].strip()
+    if head:
+        prefix = SearchQuery(head, search_type="websearch", config=config) & prefix
+    # Either way: "office or shop" still means either word, "retur" finds "return".
+    return search | prefix
+
+
+def _article_search_fallback(articles: QuerySet[Article], text: str) -> QuerySet[Article] | None:
+    words = list(dict.fromkeys(word.casefold() for word in _ARTICLE_WORD.findall(text)))
+    words = words[:ARTICLE_QUERY_MAX_WORDS]
+    if not words:
+        return None
+    for word in words:
+        articles = articles.filter(
+            Q(title__icontains=word) | Q(tags__icontains=word) | Q(body__icontains=word)
+        )
+
+    def hits(field: str) -> Any:
+        cases = [
+            Case(When(**{f"{field}__icontains": word}, then=Value(1)), default=Value(0))
+            for word in words
+        ]
+        return sum(cases[1:], cases[0])
+
+    return articles.annotate(title_hits=hits("title"), tag_hits=hits("tags")).order_by(
+        "-topic_first", "-title_hits", "-tag_hits", "title"
+    )
+
+
+# --- Blocked customers --------------------------------------------------------------------------
+
+
+def active_block_for(*, email: str, browser_key: str, ip: str) -> CustomerBlock | None:
+    """The block that keeps this customer out, or None. One query.
+
+    A block counts until a supervisor lifts it; its address part only until ip_blocked_until.
+    Emails compare case-insensitively; blank values match nothing (a customer without an
+    email is not "blocked by the blank email").
+    """
+    email = email.strip()
+    ip_hash = address_hash(ip)
+    who = Q()
+    if email:
+        who |= Q(email__iexact=email)
+    if browser_key:
+        who |= Q(browser_key=browser_key)
+    if ip_hash:
+        who |= Q(ip_hash=ip_hash, ip_blocked_until__gt=timezone.now())
+    if not who:
+        return None
+    return CustomerBlock.objects.filter(who, lifted_at__isnull=True).order_by("-created_at").first()

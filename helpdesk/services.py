@@ -1,7 +1,7 @@
 """State changes of the helpdesk core: customers and the messages (tickets) they leave."""
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -13,9 +13,18 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from helpdesk.addresses import address_hash
+from helpdesk.articles import ARTICLE_BODY_MAX_LENGTH, article_tags_normalise
 from helpdesk.errors import (
+    ArticleInvalid,
+    BlockNamesNoOne,
+    BlockReasonInvalid,
+    BlockReasonRequired,
+    BlockReasonTooLong,
+    CustomerBlocked,
     EmailInvalid,
     Forbidden,
+    InvalidInput,
     NotFound,
     TicketBodyEmpty,
     TicketBodyInvalid,
@@ -24,15 +33,19 @@ from helpdesk.errors import (
     TopicClosed,
 )
 from helpdesk.models import (
+    BLOCK_IP_MAX_DURATION,
+    BLOCK_REASON_MAX_LENGTH,
     TICKET_BODY_MAX_LENGTH,
+    Article,
     Customer,
+    CustomerBlock,
     Ticket,
     TicketReply,
     Topic,
     new_ticket_reference,
 )
-from helpdesk.roles import is_agent
-from helpdesk.selectors import topic_availability
+from helpdesk.roles import is_agent, is_supervisor
+from helpdesk.selectors import active_block_for, topic_availability
 
 logger = logging.getLogger(__name__)
 
@@ -47,17 +60,40 @@ def customer_create(
     email: str = "",
     consent_transcript: bool = False,
     consent_marketing: bool = False,
+    browser_key: str = "",
+    ip: str = "",
 ) -> Customer:
+    """`browser_key`: the random id the customer's browser keeps; `ip`: the address they came
+    from, stored only as its keyed hash. Both let an agent block them later."""
     customer = Customer(
         name=name.strip(),
         email=email.strip().lower(),
         # Without an address there is nothing to send a transcript or an offer to.
         consent_transcript=bool(email) and consent_transcript,
         consent_marketing=bool(email) and consent_marketing,
+        browser_key=browser_key,
+        ip_hash=address_hash(ip),
     )
     customer.full_clean()
     customer.save()
     return customer
+
+
+def customer_identify(*, customer_id: int, browser_key: str, ip: str) -> None:
+    """Record which browser and address a customer came from, for a customer created by a
+    service that does not take them (chat_start)."""
+    Customer.objects.filter(pk=customer_id).update(
+        browser_key=browser_key, ip_hash=address_hash(ip)
+    )
+
+
+def customer_ensure_not_blocked(
+    *, email: str, browser_key: str, ip: str, detail: str | None = None
+) -> None:
+    """A blocked customer starts nothing: CustomerBlocked (a polite 403 that names no reason)
+    if their email, their browser or, while its block lasts, their address is blocked."""
+    if active_block_for(email=email, browser_key=browser_key, ip=ip) is not None:
+        raise CustomerBlocked(detail)
 
 
 def topic_ensure_open(*, topic: Topic, at: datetime | None = None) -> None:
@@ -109,13 +145,23 @@ def ticket_create(
     name: str = "",
     customer: Customer | None = None,
     chat_id: int | None = None,
+    browser_key: str = "",
+    ip: str = "",
 ) -> Ticket:
-    """A customer leaves a message. Either a new customer (`name`) or the one of the chat they
+    """A customer leaves a message. Either a new customer (`name`, with the `browser_key` and
+    `ip` they came with: refused with CustomerBlocked if blocked) or the one of the chat they
     left it from (`customer`, `chat_id`). They are emailed its reference after commit."""
     body = clean_ticket_body(body)
     email = clean_ticket_email(email)
     if customer is None:
-        customer = customer_create(name=name, email=email)
+        customer_ensure_not_blocked(
+            email=email,
+            browser_key=browser_key,
+            ip=ip,
+            detail="We're sorry, we can't take a message from you right now. "
+            "If you think this is a mistake, please contact us another way.",
+        )
+        customer = customer_create(name=name, email=email, browser_key=browser_key, ip=ip)
     for attempt in range(_REFERENCE_TRIES):
         try:
             # A savepoint: a clashing reference must not spoil the caller's transaction.
@@ -248,3 +294,114 @@ def ticket_reply_send(*, reply_id: int) -> bool:
     reply.sent_at = timezone.now()
     reply.save(update_fields=["sent_at"])
     return True
+
+
+# --- Knowledge base ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def article_create(
+    *,
+    title: str,
+    slug: str,
+    body: str,
+    topic: Topic | None = None,
+    tags: str = "",
+    is_published: bool = True,
+) -> Article:
+    """A new knowledge base article, checked against every rule of the model first.
+
+    The admin's form checks the same rules for supervisors; this is the path for code (the
+    demo seed, imports). Raises ArticleInvalid with the fields at fault.
+    """
+    article = Article(
+        title=title.strip(),
+        slug=slug.strip(),
+        body=body,
+        topic=topic,
+        tags=article_tags_normalise(tags),
+        is_published=is_published,
+    )
+    errors: dict[str, list[str]] = {}
+    # A TextField's max_length binds only forms; the model's own check would let it pass.
+    if len(body) > ARTICLE_BODY_MAX_LENGTH:
+        errors["body"] = [f"An article can be at most {ARTICLE_BODY_MAX_LENGTH} characters long."]
+    try:
+        article.full_clean()
+    except ValidationError as exc:
+        errors = {**exc.message_dict, **errors}
+    if errors:
+        raise ArticleInvalid(errors)
+    article.save()
+    return article
+
+
+# --- Blocked customers --------------------------------------------------------------------------
+
+
+def clean_block_reason(reason: str) -> str:
+    """Why a customer is blocked: required, plain text, at most 500 characters (surrounding
+    blanks dropped). Supervisors read it in the admin; it is never shown to the customer."""
+    if "\x00" in reason:
+        raise BlockReasonInvalid()
+    try:
+        reason.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BlockReasonInvalid("A reason must be valid Unicode text.") from None
+    reason = reason.strip()
+    if not reason:
+        raise BlockReasonRequired()
+    if len(reason) > BLOCK_REASON_MAX_LENGTH:
+        raise BlockReasonTooLong()
+    return reason
+
+
+@transaction.atomic
+def block_create(
+    *,
+    email: str,
+    browser_key: str,
+    ip_hash: str,
+    block_ip_for: timedelta | None,
+    reason: str,
+    chat_id: int | None,
+    by: Any,
+) -> CustomerBlock:
+    """An agent blocks a customer: their email and browser until a supervisor lifts the block,
+    and their address (its hash, from Customer.ip_hash) only if `block_ip_for` is given, for
+    at most 7 days. The address hash is kept only when the address is blocked."""
+    if not is_agent(by):
+        raise Forbidden("Only agents can block customers.")
+    reason = clean_block_reason(reason)
+    if block_ip_for is not None and not timedelta(0) < block_ip_for <= BLOCK_IP_MAX_DURATION:
+        raise InvalidInput("An address can be blocked for at most 7 days.")
+    email = email.strip().lower()
+    ip_hash = ip_hash if block_ip_for is not None else ""
+    if not (email or browser_key or ip_hash):
+        # The table's check constraint would refuse it; say so in words an agent can act on.
+        raise BlockNamesNoOne()
+    return CustomerBlock.objects.create(
+        email=email,
+        browser_key=browser_key,
+        ip_hash=ip_hash,
+        ip_blocked_until=timezone.now() + block_ip_for if ip_hash and block_ip_for else None,
+        reason=reason,
+        chat_id=chat_id,
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def block_lift(*, block_id: int, by: Any) -> CustomerBlock:
+    """A supervisor lifts a block: the customer may start chats again. Lifting a lifted block
+    changes nothing (the first lift stays on record), so a double submit is harmless."""
+    if not is_supervisor(by):
+        raise Forbidden("Only supervisors can lift blocks.")
+    block = CustomerBlock.objects.select_for_update().filter(pk=block_id).first()
+    if block is None:
+        raise NotFound("No such block.")
+    if block.lifted_at is None:
+        block.lifted_at = timezone.now()
+        block.lifted_by = by
+        block.save(update_fields=["lifted_at", "lifted_by"])
+    return block

@@ -250,6 +250,8 @@ REST_FRAMEWORK = {
         "public_read": "120/min",
         # Console calls made as an agent types (phrase suggestions, tone check), per agent.
         "console_assist": "300/min",
+        # Knowledge base searches from the console (debounced as the agent types), per agent.
+        "console_kb": "240/min",
         # Messages left (tickets) per client IP: each one emails an address the client chose.
         "public_ticket_create": env_str("HELPDESK_PUBLIC_TICKET_RATE", "10/hour"),
     },

@@ -7,9 +7,11 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("chat.api.urls")),
     path("api/v1/console/", include("cannedresponses.api.urls")),
+    path("api/v1/console/kb/", include("helpdesk.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("console/tickets/", include("helpdesk.console_urls")),
+    path("help/", include("helpdesk.help_urls")),
     path("", include("chat.urls")),
 ]
 

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views import defaults
@@ -8,8 +9,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from helpdesk import selectors, services
 from helpdesk.api.errors import json_not_found, json_server_error
+from helpdesk.articles import article_html, article_renderings
 from helpdesk.errors import DomainError, TicketClosed
-from helpdesk.forms import TicketReplyForm
+from helpdesk.forms import ArticleSearchForm, TicketReplyForm
 from helpdesk.models import Ticket
 from helpdesk.roles import is_agent
 
@@ -97,3 +99,49 @@ def ticket_close(request: HttpRequest, ticket_id: int) -> HttpResponse:
         return redirect("helpdesk:ticket-detail", ticket_id=ticket_id)
     messages.success(request, f"Ticket {ticket.reference} is closed.")
     return redirect("helpdesk:ticket-list")
+
+
+# --- Knowledge base: public help pages (customers follow the links agents paste) -------------
+
+HELP_PAGE_SIZE = 20
+
+
+@require_GET
+def help_index(request: HttpRequest) -> HttpResponse:
+    """Every published article by title, or the best matches of `q` (at most 10)."""
+    form = ArticleSearchForm(request.GET or None)
+    query = ""
+    page = None
+    if form.is_bound and form.is_valid():
+        query = form.cleaned_data["q"]
+    if query:
+        articles = selectors.article_search(query=query)
+    elif form.is_bound and not form.is_valid():
+        articles = []
+    else:
+        page = Paginator(selectors.article_list_published(), HELP_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        articles = list(page.object_list)
+    renderings = article_renderings(articles)
+    context = {
+        "form": form,
+        "query": query,
+        "page": page,
+        "results": [
+            {"article": article, "excerpt": renderings[article.pk]["excerpt"]}
+            for article in articles
+        ],
+    }
+    status = 400 if form.errors else 200
+    return render(request, "helpdesk/article_list.html", context, status=status)
+
+
+@require_GET
+def help_article(request: HttpRequest, slug: str) -> HttpResponse:
+    article = selectors.article_get_published(slug=slug)
+    if article is None:
+        # Unpublished and unknown look the same: a draft's slug tells a customer nothing.
+        raise Http404("No such article.")
+    context = {"article": article, "body_html": article_html(article)}
+    return render(request, "helpdesk/article.html", context)

@@ -166,3 +166,65 @@ class ToneRuleFactory(factory.django.DjangoModelFactory):
     phrase = factory.Sequence(lambda n: f"slang{n}")
     kind = "word"
     note = "Keep it professional."
+
+
+class ArticleFactory(factory.django.DjangoModelFactory):
+    """A published knowledge base article with no topic."""
+
+    class Meta:
+        model = "helpdesk.Article"
+
+    title = factory.Sequence(lambda n: f"Article {n}")
+    slug = factory.Sequence(lambda n: f"article-{n}")
+    body = "Some **helpful** text."
+    tags = ""
+    is_published = True
+
+
+class CustomerBlockFactory(factory.django.DjangoModelFactory):
+    """A block by email and browser, as an agent makes it (use block_create for the rules)."""
+
+    class Meta:
+        model = "helpdesk.CustomerBlock"
+
+    email = factory.Sequence(lambda n: f"blocked{n}@example.com")
+    browser_key = factory.Sequence(lambda n: f"browser-{n:04d}-key")
+    reason = "Insulted the agent repeatedly."
+    created_by = factory.SubFactory(AgentFactory)
+
+
+class ClosedChatFactory(ChatFactory):
+    """A chat an agent handled and ended (closed chats need closed_at: a check constraint)."""
+
+    agent = factory.SubFactory(AgentFactory)
+    status = Chat.Status.CLOSED
+    closed_by = Chat.ClosedBy.AGENT
+    closed_at = factory.LazyFunction(timezone.now)
+
+
+class RatingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "transcripts.Rating"
+
+    chat = factory.SubFactory(ClosedChatFactory)
+    score = 5
+    comment = ""
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    """A pending transcript delivery (use transcripts.services for the rules)."""
+
+    class Meta:
+        model = "transcripts.Delivery"
+
+    chat = factory.SubFactory(ChatFactory)
+    kind = "transcript"
+    to_email = factory.LazyAttribute(lambda d: d.chat.customer.email)
+    message_id = factory.Sequence(lambda n: f"<delivery-{n}@example.com>")
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "transcripts.Subscription"
+
+    email = factory.Sequence(lambda n: f"reader{n}@example.com")

@@ -1,9 +1,39 @@
 from datetime import datetime
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from chat.models import MESSAGE_MAX_LENGTH
 from helpdesk.models import TICKET_BODY_MAX_LENGTH
+
+
+class _BrowserKeyField(serializers.CharField):
+    """The random id the customer's browser keeps (`helpdesk.browser` in its local storage):
+    optional, a JSON string of at most 64 letters, digits, '-' and '_'."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            required=False,
+            allow_blank=True,
+            default="",
+            max_length=64,
+            trim_whitespace=False,
+            # \A...\Z: `$` would also accept a trailing newline.
+            validators=[
+                RegexValidator(
+                    r"\A[A-Za-z0-9_-]+\Z",
+                    message="Use only letters, digits, '-' and '_'.",
+                    code="invalid",
+                )
+            ],
+            help_text="A random id the customer's browser keeps (blocks can name a browser).",
+        )
+
+    def to_internal_value(self, data: object) -> str:
+        # A JSON string and nothing else: CharField would turn 123 into "123".
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)  # type: ignore[no-any-return]
 
 
 class PublicChatStartInput(serializers.Serializer):
@@ -19,6 +49,7 @@ class PublicChatStartInput(serializers.Serializer):
     )
     consent_transcript = serializers.BooleanField(required=False, default=False)
     consent_marketing = serializers.BooleanField(required=False, default=False)
+    browser_key = _BrowserKeyField()
 
 
 class PublicChatStartOutput(serializers.Serializer):
@@ -59,6 +90,7 @@ class PublicTicketCreateInput(serializers.Serializer):
     # Required: the answer goes by email.
     email = serializers.EmailField(max_length=254)
     body = _TextField(max_length=TICKET_BODY_MAX_LENGTH, trim_whitespace=False)
+    browser_key = _BrowserKeyField()
 
 
 class PublicTicketCreateOutput(serializers.Serializer):

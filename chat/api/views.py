@@ -8,10 +8,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
-from chat import services
+from chat import blocking
 from chat.api.serializers import (
     ErrorOutput,
     PublicChatStartInput,
@@ -24,6 +24,15 @@ from chat.api.serializers import (
 from chat.tokens import customer_token_make
 from helpdesk import services as helpdesk_services
 from helpdesk.selectors import topic_get_active, topic_list_active_with_availability
+
+
+def client_address(request: Request) -> str:
+    """The client's address exactly as the throttling sees it (DRF's get_ident with
+    NUM_PROXIES): a forged X-Forwarded-For can neither slip past an address block nor get
+    someone else's address blocked. "" when the server saw no address (then no address
+    block applies, rather than one shared by every such client)."""
+    ident = BaseThrottle().get_ident(request)
+    return ident if isinstance(ident, str) else ""
 
 
 def customer_ws_url(request: Request, token: str) -> str:
@@ -66,12 +75,14 @@ class PublicChatStartApi(_PublicApi):
         responses={
             201: PublicChatStartOutput,
             400: ErrorOutput,
+            403: ErrorOutput,
             409: TopicClosedOutput,
             429: ErrorOutput,
         },
         summary="Open a chat as a customer",
         description="Outside the topic's business hours: 409 `topic_closed` with `opens_at`; "
-        "the customer may leave a message instead (POST /api/v1/public/tickets/).",
+        "the customer may leave a message instead (POST /api/v1/public/tickets/). "
+        "A blocked customer (email, browser_key or address): 403 `blocked`, nothing created.",
     )
     def post(self, request: Request) -> Response:
         data = PublicChatStartInput(data=request.data)
@@ -79,14 +90,15 @@ class PublicChatStartApi(_PublicApi):
         topic = topic_get_active(slug=data.validated_data["topic"])
         if topic is None:
             return _no_such_topic()
-        helpdesk_services.topic_ensure_open(topic=topic)
-        chat = services.chat_start(
+        chat = blocking.chat_start_for_visitor(
             topic=topic,
             name=data.validated_data["name"],
             email=data.validated_data["email"],
             first_message=data.validated_data["message"],
             consent_transcript=data.validated_data["consent_transcript"],
             consent_marketing=data.validated_data["consent_marketing"],
+            browser_key=data.validated_data["browser_key"],
+            ip=client_address(request),
         )
         token = customer_token_make(chat_id=chat.pk, customer_key=chat.customer_key)
         output = PublicChatStartOutput(
@@ -115,8 +127,15 @@ class PublicTicketCreateApi(_PublicApi):
 
     @extend_schema(
         request=PublicTicketCreateInput,
-        responses={201: PublicTicketCreateOutput, 400: ErrorOutput, 429: ErrorOutput},
+        responses={
+            201: PublicTicketCreateOutput,
+            400: ErrorOutput,
+            403: ErrorOutput,
+            429: ErrorOutput,
+        },
         summary="Leave a message (a ticket answered by email)",
+        description="A blocked customer (email, browser_key or address): 403 `blocked`, "
+        "nothing created.",
     )
     def post(self, request: Request) -> Response:
         data = PublicTicketCreateInput(data=request.data)
@@ -129,6 +148,8 @@ class PublicTicketCreateApi(_PublicApi):
             name=data.validated_data["name"],
             email=data.validated_data["email"],
             body=data.validated_data["body"],
+            browser_key=data.validated_data["browser_key"],
+            ip=client_address(request),
         )
         output = PublicTicketCreateOutput({"reference": ticket.reference})
         return Response(output.data, status=status.HTTP_201_CREATED)

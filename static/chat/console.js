@@ -12,6 +12,10 @@ import {
   h,
 } from "./ui.js";
 import { createTransfers } from "./transfer.js";
+import { createBlocks } from "./block.js";
+import { createComposer } from "./composer.js";
+import { createKnowledgeBase } from "./kb.js";
+import { createSidepanel } from "./sidepanel.js";
 
 const MAX_LENGTH = 4000;
 const TYPING_EVERY_MS = 3000;
@@ -424,8 +428,11 @@ function onFrame(frame) {
     case "error":
       onError(frame);
       break;
+    case "blocked":
+      blocks.onFrame(frame);
+      break;
     default:
-      transfers.onFrame(frame);
+      if (!sidepanel.onFrame(frame)) transfers.onFrame(frame);
       break;
   }
 }
@@ -533,6 +540,8 @@ if (me.is_supervisor) {
 
 function onError(frame) {
   if (frame.client_msg_id) return; // shown next to the message itself
+  if (blocks.onError(frame)) return; // an answer to "End & block" (shown in its dialog)
+  if (sidepanel.onError(frame)) return; // an answer to a note or a summary (side panel)
   if (transfers.onError(frame)) return; // an answer to a transfer the agent is making
   // Only frames without a chat can fail without naming one: the answer to our status choice.
   if (frame.chat == null && statusState.pending) {
@@ -829,6 +838,11 @@ function buildPane(chat) {
     }),
   };
   transfers.decorate(chat, pane);
+  blocks.decorate(chat, pane); // "End & block" beside "Close chat"
+  // Quick replies, phrase completion, tone guard, hold: before the keydown below (menu keys).
+  composerTools.decorate(chat, pane);
+  kb.decorate(chat, pane); // the knowledge base panel above the composer
+  sidepanel.decorate(chat, pane); // the summary column beside the conversation
   composer.addEventListener("submit", (event) => sendReply(event, chat));
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) sendReply(event, chat);
@@ -909,6 +923,10 @@ function updatePane(chat) {
   if (!writable) hideTyping(chat);
   updateTimer(chat);
   transfers.update(chat);
+  blocks.update(chat);
+  composerTools.update(chat);
+  kb.update(chat);
+  sidepanel.update(chat);
 }
 
 /** Only the chat's agent writes, and supervisors in any chat they opened. */
@@ -952,6 +970,7 @@ function select(id, { focus = true } = {}) {
   updatePane(chat);
   chat.pane.list.render(client.log(id).items());
   chat.pane.list.scrollToBottom();
+  sidepanel.show(chat); // asks for the chat's summary
   if (previous && previous !== chat && previous.item) updateItem(previous);
   refresh(chat);
   renderSidebar();
@@ -1020,7 +1039,9 @@ function sendReply(event, chat) {
     p.error.hidden = false;
     return;
   }
-  client.sendMessage(chat.id, body);
+  const extra = composerTools.beforeSend(chat, body); // null: held back by the tone guard
+  if (!extra) return;
+  client.sendMessage(chat.id, body, extra);
   p.input.value = "";
   saveDraft(chat.id, "");
   updateCounter(p);
@@ -1177,6 +1198,14 @@ const transfers = createTransfers({
   serverNow,
   repeatMs: RING_AGAIN_MS,
 });
+// The knowledge base: search articles and insert a link or an excerpt into the reply.
+const kb = createKnowledgeBase({ canWrite, maxLength: MAX_LENGTH });
+// The side panel: the chat's summary, internal notes and the customer's history.
+const sidepanel = createSidepanel({ client, chats, me, serverNow, canWrite, waitLevel });
+// The composer: `/` quick replies, phrase completion, the tone guard and the hold reply.
+const composerTools = createComposer({ client, toast, canWrite });
+// Difficult customers: "End & block" on each pane the agent writes in.
+const blocks = createBlocks({ client, chats, canWrite, toast });
 client.addEventListener("frame", (event) => onFrame(event.detail));
 client.addEventListener("messages", (event) => onMessages(event.detail));
 client.start();

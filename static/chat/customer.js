@@ -58,6 +58,8 @@ const ui = {
   offerBody: $("cw-offer-body"),
   offerSend: $("cw-offer-send"),
   offerCancel: $("cw-offer-cancel"),
+  refused: $("cw-refused"),
+  refusedText: $("cw-refused-text"),
 };
 
 // --- Storage: a reload or a second tab finds the same conversation ---------------------------
@@ -86,6 +88,28 @@ const store = {
     }
   },
 };
+
+// A random id this browser keeps and sends with every chat or message it starts, so an agent
+// can block a browser and not only an email (docs/protocol.md). Made once; kept in memory
+// where storage is blocked.
+const BROWSER_KEY = "helpdesk.browser";
+const BROWSER_KEY_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+function browserKey() {
+  let key = store.get(BROWSER_KEY);
+  if (!key || !BROWSER_KEY_PATTERN.test(key)) {
+    key = newBrowserKey();
+    store.set(BROWSER_KEY, key);
+  }
+  return key;
+}
+
+function newBrowserKey() {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  // randomUUID needs a secure context (https or localhost); getRandomValues does not.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 function loadChat() {
   try {
@@ -298,6 +322,7 @@ function readForm() {
     message: f.message.value,
     consent_transcript: f.consent_transcript.checked,
     consent_marketing: f.consent_marketing.checked,
+    browser_key: browserKey(),
   };
 }
 
@@ -366,6 +391,10 @@ async function startChat(event) {
       openConversation(chat);
       return;
     }
+    if (response.status === 403 && payload.code === "blocked") {
+      showRefusal(payload.detail);
+      return;
+    }
     if (response.status === 409 && payload.code === "topic_closed") {
       // Closed since the page was loaded: the same form now leaves a message.
       const option = ui.form.elements.topic.selectedOptions[0];
@@ -404,12 +433,17 @@ async function leaveMessageByForm(data) {
         name: data.name,
         email: data.email,
         body: data.message,
+        browser_key: data.browser_key,
       }),
     });
     const payload = await response.json().catch(() => ({}));
     if (response.status === 201 && typeof payload.reference === "string") {
       ui.form.elements.message.value = "";
       showSent(payload.reference, data.email);
+      return;
+    }
+    if (response.status === 403 && payload.code === "blocked") {
+      showRefusal(payload.detail);
       return;
     }
     if (response.status === 429) {
@@ -436,6 +470,16 @@ function showSent(reference, email) {
   ui.sent.hidden = false;
   setStatus("Message sent");
   ui.sent.focus();
+}
+
+/** A blocked customer (403 `blocked`): the server's polite words instead of the form. */
+function showRefusal(detail) {
+  ui.prechat.hidden = true;
+  ui.sent.hidden = true;
+  ui.refusedText.textContent = detail || "We're sorry, we can't start a chat with you right now.";
+  ui.refused.hidden = false;
+  setStatus("Chat unavailable");
+  ui.refused.focus();
 }
 
 function backToForm() {

@@ -52,6 +52,18 @@ export function newClientMsgId() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** The optional fields of a message frame a client may add (docs/protocol.md): `origin` and
+ * `tone_overrides`; anything else is dropped. null when there are none. */
+export function messageExtra(extra) {
+  if (!extra || typeof extra !== "object") return null;
+  const fields = {};
+  if (typeof extra.origin === "string" && extra.origin) fields.origin = extra.origin;
+  if (Array.isArray(extra.tone_overrides) && extra.tone_overrides.length) {
+    fields.tone_overrides = extra.tone_overrides.filter((p) => typeof p === "string");
+  }
+  return Object.keys(fields).length ? fields : null;
+}
+
 /** A token bucket: how long to wait before the next frame may go out. */
 class Pacer {
   constructor(ratePerSecond, burst) {
@@ -311,11 +323,12 @@ export class ChatLog {
     return true;
   }
 
-  addPending(clientMsgId, body) {
+  addPending(clientMsgId, body, extra = null) {
     this.pending.set(clientMsgId, {
       seq: null,
       kind: this.ownKind,
       body,
+      extra: extra || null,
       author: null,
       created_at: new Date().toISOString(),
       client_msg_id: clientMsgId,
@@ -479,11 +492,13 @@ export class ChatClient extends EventTarget {
     return this.connection.send(this._frame(type, chatId, extra));
   }
 
-  /** Show a message at once and send it until the server acknowledges it. */
-  sendMessage(chatId, body) {
+  /** Show a message at once and send it until the server acknowledges it. `extra`: optional
+   * fields of the message frame (agents: `origin`, `tone_overrides`), sent with every resend. */
+  sendMessage(chatId, body, extra = {}) {
     const clientMsgId = newClientMsgId();
-    this.log(chatId).addPending(clientMsgId, body);
-    this._enqueue(chatId, clientMsgId, body);
+    const fields = messageExtra(extra);
+    this.log(chatId).addPending(clientMsgId, body, fields);
+    this._enqueue(chatId, clientMsgId, body, fields);
     this._changed(chatId, []);
     return clientMsgId;
   }
@@ -493,8 +508,9 @@ export class ChatClient extends EventTarget {
     const log = this.log(chatId);
     for (const item of items) {
       if (!item || !item.client_msg_id || typeof item.body !== "string") continue;
-      log.addPending(item.client_msg_id, item.body);
-      this._enqueue(chatId, item.client_msg_id, item.body);
+      const fields = messageExtra(item.extra);
+      log.addPending(item.client_msg_id, item.body, fields);
+      this._enqueue(chatId, item.client_msg_id, item.body, fields);
     }
     this._changed(chatId, []);
   }
@@ -502,7 +518,7 @@ export class ChatClient extends EventTarget {
   retry(chatId, clientMsgId) {
     const pending = this.log(chatId).retry(clientMsgId);
     if (!pending) return;
-    this._enqueue(chatId, clientMsgId, pending.body);
+    this._enqueue(chatId, clientMsgId, pending.body, pending.extra);
     this._changed(chatId, []);
   }
 
@@ -517,7 +533,11 @@ export class ChatClient extends EventTarget {
   unacked(chatId) {
     return Array.from(this.outbox.values())
       .filter((item) => item.chatId === chatId)
-      .map((item) => ({ client_msg_id: item.clientMsgId, body: item.body }));
+      .map((item) =>
+        item.extra
+          ? { client_msg_id: item.clientMsgId, body: item.body, extra: item.extra }
+          : { client_msg_id: item.clientMsgId, body: item.body },
+      );
   }
 
   _frame(type, chatId, extra) {
@@ -527,15 +547,17 @@ export class ChatClient extends EventTarget {
     return frame;
   }
 
-  _enqueue(chatId, clientMsgId, body) {
-    const item = { chatId, clientMsgId, body, sentAt: 0 };
+  _enqueue(chatId, clientMsgId, body, extra = null) {
+    const item = { chatId, clientMsgId, body, extra: extra || null, sentAt: 0 };
     this.outbox.set(clientMsgId, item);
     this._outboxChanged(chatId);
     this._transmit(item);
   }
 
   _transmit(item) {
+    // Every (re)send is the same frame: the extra fields ride along each time.
     const frame = this._frame("message", item.chatId, {
+      ...(item.extra || {}),
       body: item.body,
       client_msg_id: item.clientMsgId,
     });

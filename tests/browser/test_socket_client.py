@@ -281,3 +281,73 @@ async def test_message_text_is_never_html_and_only_http_links_are_clickable(page
         ["A", "https://example.com/a?b=1", "noopener noreferrer nofollow", "_blank"],
         ["A", "http://example.org/", "noopener noreferrer nofollow", "_blank"],
     ]
+
+
+@deadline(30)
+async def test_a_messages_extra_fields_ride_in_every_resend(page: Page) -> None:
+    await js(
+        page,
+        """() => {
+          const url = 'ws://helpdesk.test/ws/console/';
+          window.client = new m.ChatClient({ url, role: 'agent' });
+          client.start();
+          sockets[0].serverOpen();
+        }""",
+    )
+    # Only the protocol's optional fields go along (origin, tone_overrides).
+    msg_id = await js(
+        page,
+        """() => client.sendMessage(7, 'Sure lol', {
+             origin: 'canned', tone_overrides: ['lol'], body: 'other', junk: 1 })""",
+    )
+    frame = {
+        "type": "message",
+        "chat": 7,
+        "origin": "canned",
+        "tone_overrides": ["lol"],
+        "body": "Sure lol",
+        "client_msg_id": msg_id,
+    }
+    assert (await sent(page))[-1] == frame
+    assert await js(page, "() => client.unacked(7)") == [
+        {
+            "client_msg_id": msg_id,
+            "body": "Sure lol",
+            "extra": {"origin": "canned", "tone_overrides": ["lol"]},
+        }
+    ]
+
+    # The connection drops before the ack: the resend is the same frame.
+    await js(page, "() => sockets[0].serverClose(1006)")
+    await page.clock.run_for(600)
+    await js(page, "() => sockets[1].serverOpen()")
+    assert (await sent(page))[-1] == frame
+
+    # Refused, then retried by hand: the same frame again.
+    await server_send(
+        page,
+        {"type": "error", "code": "chat_closed", "detail": "x", "chat": 7, "client_msg_id": msg_id},
+    )
+    await js(page, "id => client.retry(7, id)", msg_id)
+    assert (await sent(page))[-1] == frame
+
+    # A plain message has no extra fields; restored messages keep theirs.
+    plain = await js(page, "() => client.sendMessage(7, 'Hello')")
+    assert (await sent(page))[-1] == {
+        "type": "message",
+        "chat": 7,
+        "body": "Hello",
+        "client_msg_id": plain,
+    }
+    await js(
+        page,
+        """() => client.restorePending(8, [
+             { client_msg_id: 'held-1', body: 'On hold', extra: { origin: 'hold' } }])""",
+    )
+    assert (await sent(page))[-1] == {
+        "type": "message",
+        "chat": 8,
+        "origin": "hold",
+        "body": "On hold",
+        "client_msg_id": "held-1",
+    }

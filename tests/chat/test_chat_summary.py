@@ -84,7 +84,7 @@ def test_transfers_are_listed_with_their_notes() -> None:
 
     assert [(t["kind"], t["by"], t["to"], t["note"]) for t in summary["transfers"]] == [
         ("agent", "Alice", "Bruno", "Wants size 40."),
-        ("topic", "Bruno", "billing", "Refund question."),
+        ("topic", "Bruno", "Billing", "Refund question."),
     ]
 
 

@@ -81,3 +81,23 @@ def test_what_the_customer_receives_says_nothing_of_how_it_was_written(
         post(chat, agent, "lol", origin="canned", tone_overrides=["lol"])
     (frame,) = published.frames("message", group=f"chat.{chat.pk}")
     assert "origin" not in frame and "tone_overrides" not in frame
+
+
+def test_the_automatic_greeting_is_not_an_answer(published, committed) -> None:
+    agent = AgentFactory()
+    chat = active_chat(agent=agent)
+    waiting_since = chat.awaiting_reply_since
+
+    with committed():
+        post(chat, agent, "Hi Ana, I'm Bruno.", origin="greeting")
+
+    chat.refresh_from_db()
+    assert chat.first_agent_response_at is None
+    assert chat.awaiting_reply_since == waiting_since
+    # Consoles hear the message, then the chat still waiting (their timer keeps running).
+    assert [f["type"] for _g, f in published.calls] == ["message", "chat"]
+    assert published.calls[-1][1]["awaiting_reply_since"] == waiting_since.isoformat()
+
+    post(chat, agent, "How can I help?")
+    chat.refresh_from_db()
+    assert chat.first_agent_response_at is not None and chat.awaiting_reply_since is None
