@@ -37,6 +37,7 @@ def chat_start_for_visitor(
     consent_marketing: bool = False,
     browser_key: str = "",
     ip: str = "",
+    timezone: str = "",
 ) -> Chat:
     """A visitor of the public API opens a chat.
 
@@ -57,8 +58,10 @@ def chat_start_for_visitor(
     )
     # chat_start creates the customer without knowing the browser or address: record them in
     # the same transaction, so a customer row never exists without them outside it.
-    if browser_key or ip:
-        customer_identify(customer_id=chat.customer_id, browser_key=browser_key, ip=ip)
+    if browser_key or ip or timezone:
+        customer_identify(
+            customer_id=chat.customer_id, browser_key=browser_key, ip=ip, time_zone=timezone
+        )
     return chat
 
 

@@ -79,11 +79,11 @@ def customer_create(
     return customer
 
 
-def customer_identify(*, customer_id: int, browser_key: str, ip: str) -> None:
-    """Record which browser and address a customer came from, for a customer created by a
-    service that does not take them (chat_start)."""
+def customer_identify(*, customer_id: int, browser_key: str, ip: str, time_zone: str = "") -> None:
+    """Record which browser and address a customer came from (and the time zone their browser
+    reported), for a customer created by a service that does not take them (chat_start)."""
     Customer.objects.filter(pk=customer_id).update(
-        browser_key=browser_key, ip_hash=address_hash(ip)
+        browser_key=browser_key, ip_hash=address_hash(ip), timezone=time_zone
     )
 
 

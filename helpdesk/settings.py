@@ -174,6 +174,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "routing.tasks.transfer_expiry_sweep",
         "schedule": 10.0,
     },
+    # Active chats where nobody wrote for HELPDESK_INACTIVITY_CLOSE_SECONDS are closed.
+    "transcripts-inactivity-sweep": {
+        "task": "transcripts.tasks.inactivity_sweep",
+        "schedule": 60.0,
+    },
 }
 
 # --- Auth, sessions, security -----------------------------------------------------------------
@@ -299,6 +304,10 @@ HELPDESK_DEFAULT_HANDLING_SECONDS = env_int("HELPDESK_DEFAULT_HANDLING_SECONDS",
 HELPDESK_ABANDON_AFTER_SECONDS = env_int("HELPDESK_ABANDON_AFTER_SECONDS", 120)
 # How long a colleague has to accept a transfer (or escalation) before it returns to the sender.
 HELPDESK_TRANSFER_TIMEOUT_SECONDS = env_int("HELPDESK_TRANSFER_TIMEOUT_SECONDS", 60)
+# An active chat where neither side wrote for this long is closed (docs/transcripts.md); 0: off.
+HELPDESK_INACTIVITY_CLOSE_SECONDS = env_int("HELPDESK_INACTIVITY_CLOSE_SECONDS", 1800)
+# How long after the first submission a customer may still change their rating of a chat.
+HELPDESK_RATING_EDIT_SECONDS = env_int("HELPDESK_RATING_EDIT_SECONDS", 86400)
 
 LOGGING = {
     "version": 1,

@@ -1,16 +1,15 @@
 """Celery tasks of the helpdesk core: ticket emails. Thin and idempotent: each takes an id and
 calls a service that sends at most once (the row records when it was sent)."""
 
-import smtplib
-
 from celery import shared_task
 
 from helpdesk import services
+from helpdesk.mail import TRANSIENT_MAIL_ERRORS
 
 # Transient delivery failures are retried with a growing, jittered delay; each retry is far
 # below the Redis broker's one-hour visibility timeout.
 _RETRY = {
-    "autoretry_for": (smtplib.SMTPException, ConnectionError, TimeoutError),
+    "autoretry_for": TRANSIENT_MAIL_ERRORS,
     "retry_backoff": 10,
     "retry_backoff_max": 600,
     "retry_jitter": True,

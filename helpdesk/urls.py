@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("console/tickets/", include("helpdesk.console_urls")),
     path("help/", include("helpdesk.help_urls")),
+    path("feedback/", include("transcripts.feedback_urls")),
     path("", include("chat.urls")),
 ]
 

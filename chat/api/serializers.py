@@ -1,3 +1,5 @@
+import functools
+import zoneinfo
 from datetime import datetime
 
 from django.core.validators import RegexValidator
@@ -36,6 +38,37 @@ class _BrowserKeyField(serializers.CharField):
         return super().to_internal_value(data)  # type: ignore[no-any-return]
 
 
+@functools.cache
+def _known_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+class _TimezoneField(serializers.CharField):
+    """The customer's IANA time zone as their browser reports it (emails show their times):
+    optional; "" or absent for none; otherwise a name this server knows."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            required=False,
+            allow_blank=True,
+            default="",
+            max_length=64,
+            trim_whitespace=False,
+            help_text="The browser's IANA time zone, e.g. Europe/Lisbon "
+            "(Intl.DateTimeFormat().resolvedOptions().timeZone).",
+        )
+
+    def to_internal_value(self, data: object) -> str:
+        # A JSON string and nothing else, then a name from the IANA database (a closed list:
+        # nothing else can reach the emails' date formatting).
+        if not isinstance(data, str):
+            self.fail("invalid")
+        value: str = super().to_internal_value(data)
+        if value and value not in _known_timezones():
+            raise serializers.ValidationError("Unknown time zone.", code="invalid")
+        return value
+
+
 class PublicChatStartInput(serializers.Serializer):
     name = serializers.CharField(max_length=100, trim_whitespace=True)
     email = serializers.EmailField(required=False, allow_blank=True, max_length=254, default="")
@@ -50,6 +83,7 @@ class PublicChatStartInput(serializers.Serializer):
     consent_transcript = serializers.BooleanField(required=False, default=False)
     consent_marketing = serializers.BooleanField(required=False, default=False)
     browser_key = _BrowserKeyField()
+    timezone = _TimezoneField()
 
 
 class PublicChatStartOutput(serializers.Serializer):

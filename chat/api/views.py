@@ -99,6 +99,7 @@ class PublicChatStartApi(_PublicApi):
             consent_marketing=data.validated_data["consent_marketing"],
             browser_key=data.validated_data["browser_key"],
             ip=client_address(request),
+            timezone=data.validated_data["timezone"],
         )
         token = customer_token_make(chat_id=chat.pk, customer_key=chat.customer_key)
         output = PublicChatStartOutput(

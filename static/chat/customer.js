@@ -3,6 +3,8 @@
  * Also the page inside the widget's iframe (?embed=1), which talks to widget.js by postMessage.
  * Outside a topic's business hours the pre-chat form leaves a message (a ticket) instead, and
  * a queued customer may be offered to leave one rather than wait (routing's `queue` frame).
+ * After the chat ends the customer may rate it (transcripts' `rate` / `rating` frames), and an
+ * email link `/chat/#token=<token>` reopens a chat like a stored one.
  */
 import { ChatClient } from "./socket.js";
 import { MessageList, bindConnectionBanner, confirmDialog } from "./ui.js";
@@ -60,6 +62,13 @@ const ui = {
   offerCancel: $("cw-offer-cancel"),
   refused: $("cw-refused"),
   refusedText: $("cw-refused-text"),
+  rate: $("cw-rate"),
+  rateComment: $("cw-rate-comment"),
+  rateSend: $("cw-rate-send"),
+  rateError: $("cw-rate-error"),
+  rated: $("cw-rated"),
+  ratedText: $("cw-rated-text"),
+  rateEdit: $("cw-rate-edit"),
 };
 
 // --- Storage: a reload or a second tab finds the same conversation ---------------------------
@@ -323,7 +332,17 @@ function readForm() {
     consent_transcript: f.consent_transcript.checked,
     consent_marketing: f.consent_marketing.checked,
     browser_key: browserKey(),
+    timezone: browserTimeZone(),
   };
+}
+
+/** The browser's IANA time zone, so the transcript email shows the customer's own times. */
+function browserTimeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch {
+    return "";
+  }
 }
 
 function validate(data) {
@@ -370,13 +389,21 @@ async function startChat(event) {
   ui.start.disabled = true;
   ui.start.textContent = "Starting…";
   try {
-    const response = await fetch(root.dataset.startUrl, {
-      method: "POST",
-      credentials: "omit",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(data),
-    });
-    const payload = await response.json().catch(() => ({}));
+    const post = (body) =>
+      fetch(root.dataset.startUrl, {
+        method: "POST",
+        credentials: "omit",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(body),
+      });
+    let response = await post(data);
+    let payload = await response.json().catch(() => ({}));
+    if (response.status === 400 && payload.errors && payload.errors.timezone && data.timezone) {
+      // A zone this server's database does not know must never stop the chat: start without.
+      data.timezone = "";
+      response = await post(data);
+      payload = await response.json().catch(() => ({}));
+    }
     if (response.status === 201) {
       const chat = {
         id: payload.id,
@@ -558,6 +585,7 @@ function openConversation(chat) {
     // Where do I stand? Asked on every (re)connection; later changes arrive by themselves.
     if (event.detail.state === "open") client.send("queue_status");
   });
+  hideRating();
   client.restorePending(chat.id, loadOutbox(chat.id));
   client.track(chat.id);
   client.start();
@@ -737,8 +765,16 @@ function onFrame(frame) {
       );
     } else if (frame.status === "closed") {
       if (current.leaving || current.chat.reference) showLeft();
-      else showEnded();
+      else {
+        showEnded();
+        // Rated already (a reload, another tab)? The answer decides between form and thanks.
+        current.client.send("rating_status");
+      }
     }
+  } else if (frame.type === "rating" && current && frame.chat === current.chat.id) {
+    onRating(frame);
+  } else if (frame.type === "error" && current && RATE_ERRORS.has(frame.code)) {
+    onRateError(frame);
   } else if (frame.type === "typing" && frame.kind === "agent") {
     showTyping(frame.name);
   } else if (frame.type === "error" && current && current.leaving) {
@@ -784,6 +820,100 @@ function showEnded(title = "Chat ended", text = null) {
   ui.ended.hidden = false;
   if (hadFocus || ui.offer.contains(document.activeElement)) ui.newChat.focus();
 }
+
+// --- Rating the ended chat (docs/protocol.md, "Feedback") ----------------------------------------
+
+const RATE_ERRORS = new Set([
+  "not_closed",
+  "score_invalid",
+  "comment_too_long",
+  "comment_invalid",
+  "rating_locked",
+]);
+
+function hideRating() {
+  ui.rate.hidden = true;
+  ui.rated.hidden = true;
+  ui.rateError.hidden = true;
+}
+
+function ratingEditable(rating) {
+  return Boolean(rating && rating.editable && Date.parse(rating.editable_until) > Date.now());
+}
+
+function showRateForm(rating = null) {
+  ui.rated.hidden = true;
+  ui.rateError.hidden = true;
+  ui.rateSend.disabled = false;
+  for (const radio of ui.rate.elements.score) radio.checked = rating && Number(radio.value) === rating.score;
+  ui.rateComment.value = (rating && rating.comment) || "";
+  ui.rate.hidden = false;
+}
+
+function showRated(rating, note = "") {
+  ui.rate.hidden = true;
+  ui.ratedText.textContent = note || "Thanks for your feedback";
+  ui.rateEdit.hidden = !ratingEditable(rating);
+  ui.rated.hidden = false;
+}
+
+function onRating(frame) {
+  if (frame.score === null) {
+    current.rating = null;
+    // Never reset a form the customer is filling in (a repeated answer after a reconnect).
+    if (ui.rate.hidden) showRateForm();
+    return;
+  }
+  const wasSending = ui.rateSend.disabled;
+  current.rating = frame;
+  // An answer (ours, or another tab's rating) while editing closes the form; a published
+  // copy arriving while the customer edits does not.
+  if (wasSending || ui.rate.hidden) {
+    const focusThanks = wasSending && ui.rate.contains(document.activeElement);
+    showRated(frame);
+    if (focusThanks) (ui.rateEdit.hidden ? ui.newChat : ui.rateEdit).focus();
+  }
+}
+
+function onRateError(frame) {
+  ui.rateSend.disabled = false;
+  if (frame.code === "rating_locked" && current.rating) {
+    current.rating = { ...current.rating, editable: false };
+    showRated(current.rating, "Thanks for your feedback. It can no longer be changed.");
+    return;
+  }
+  ui.rateError.textContent = frame.detail || "We could not save your rating. Please try again.";
+  ui.rateError.hidden = false;
+}
+
+ui.rate.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!current) return;
+  ui.rateError.hidden = true;
+  const checked = ui.rate.querySelector('input[name="score"]:checked');
+  if (!checked) {
+    ui.rateError.textContent = "Choose a score from 1 to 5.";
+    ui.rateError.hidden = false;
+    ui.rate.elements.score[0].focus();
+    return;
+  }
+  const frame = { score: Number(checked.value) };
+  const comment = ui.rateComment.value.trim();
+  if (comment) frame.comment = comment;
+  if (!current.client.send("rate", undefined, frame)) {
+    ui.rateError.textContent = "You are offline. Please try again once you are reconnected.";
+    ui.rateError.hidden = false;
+    return;
+  }
+  ui.rateSend.disabled = true;
+});
+
+ui.rateEdit.addEventListener("click", () => {
+  if (!current) return;
+  showRateForm(current.rating);
+  const checked = ui.rate.querySelector('input[name="score"]:checked');
+  (checked || ui.rate.elements.score[0]).focus();
+});
 
 function onStopped(reason) {
   // Stopped for a reason (close code 4001: the token no longer opens this chat): it cannot
@@ -864,6 +994,7 @@ ui.newChat.addEventListener("click", () => {
   hideQueue();
   ui.conversation.hidden = true;
   ui.endButton.hidden = true;
+  hideRating();
   ui.offerBody.value = "";
   ui.prechat.hidden = false;
   setStatus("We usually reply within a few minutes");
@@ -878,5 +1009,24 @@ window.addEventListener("storage", (event) => {
   if ((stored && stored.token) !== (current && current.chat.token)) window.location.reload();
 });
 
-const stored = loadChat();
+/** A chat opened from an email link, `/chat/#token=<token>`: the token leaves the address bar
+ * (and so the history) at once, then the chat is kept like one started here. */
+function chatFromLink() {
+  const match = /^#token=([A-Za-z0-9._:-]{1,200})$/.exec(window.location.hash);
+  if (!window.location.hash.startsWith("#token=")) return null;
+  history.replaceState(null, "", window.location.pathname + window.location.search);
+  if (!match) return null;
+  const token = match[1];
+  const id = Number(token.split(".")[0]);
+  if (!Number.isInteger(id) || id < 1) return null;
+  const known = loadChat();
+  if (known && known.token === token) return known;
+  const ws = new URL(`/ws/chat/${token}/`, window.location.href);
+  ws.protocol = ws.protocol === "https:" ? "wss:" : "ws:";
+  const chat = { id, token, ws_url: ws.href, transcript: false, email: "" };
+  store.set(STORAGE_KEY, JSON.stringify(chat));
+  return chat;
+}
+
+const stored = chatFromLink() || loadChat();
 if (stored) openConversation(stored);
