@@ -325,13 +325,13 @@ def chat_for_transcript(*, chat_id: int, agent: Any) -> tuple[Chat, list[Message
     serving = Chat.objects.filter(
         agent_id=agent.pk, status=Chat.Status.ACTIVE, customer__email__iexact=OuterRef("email")
     ).exclude(customer__email="")
+    rule = readable_by(agent, access=access)
+    if not access.is_supervisor:
+        # (For a supervisor `rule` is the empty Q, "every chat": OR-ing it would narrow it.)
+        rule |= Q(customer__in=Customer.objects.filter(Exists(serving)))
     chat = (
         Chat.objects.select_related("topic", "customer", "agent", "transferred_by")
-        .filter(
-            readable_by(agent, access=access)
-            | Q(customer__in=Customer.objects.filter(Exists(serving))),
-            pk=chat_id,
-        )
+        .filter(rule, pk=chat_id)
         .first()
     )
     if chat is None:

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from helpdesk.admin_roles import SupervisorsMayRead, SupervisorsReadOnlyAdmin
 from helpdesk.articles import article_html, article_tags_normalise
 from helpdesk.models import (
     Article,
@@ -90,17 +91,6 @@ class CustomerAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
 
-class _SupervisorsMayRead:
-    """Supervisors (the Supervisors group, staff) follow the tickets without model permissions
-    being handed out one by one; superusers keep Django's rules."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_supervisor(request.user) or super().has_module_permission(request)  # type: ignore[misc]
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return is_supervisor(request.user) or super().has_view_permission(request, obj)  # type: ignore[misc]
-
-
 class TicketReplyInline(admin.TabularInline):
     model = TicketReply
     extra = 0
@@ -114,7 +104,7 @@ class TicketReplyInline(admin.TabularInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(_SupervisorsMayRead, admin.ModelAdmin):
+class TicketAdmin(SupervisorsMayRead, admin.ModelAdmin):
     list_display = ["reference", "topic", "email", "status", "created_at", "answered_at"]
     list_filter = ["status", "topic", "created_at"]
     search_fields = ["reference", "email", "customer__name", "customer__email"]
@@ -144,7 +134,7 @@ class TicketAdmin(_SupervisorsMayRead, admin.ModelAdmin):
 # --- Knowledge base ---------------------------------------------------------------------------
 
 
-class _SupervisorsManage(_SupervisorsMayRead):
+class _SupervisorsManage(SupervisorsMayRead):
     """Supervisors write the knowledge base without model permissions handed out one by one;
     superusers keep Django's rules."""
 
@@ -227,7 +217,7 @@ class _BlockStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(CustomerBlock)
-class CustomerBlockAdmin(admin.ModelAdmin):
+class CustomerBlockAdmin(SupervisorsReadOnlyAdmin):
     """Supervisors review the blocks agents made from the console and lift them. Nobody adds or
     edits one here (the console makes them, with their chat); lifting keeps the record."""
 
@@ -258,28 +248,7 @@ class CustomerBlockAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    # Supervisors (the Supervisors group, staff) without model permissions handed out one by
-    # one; superusers keep Django's rules for reading.
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_supervisor(request.user) or super().has_module_permission(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return is_supervisor(request.user) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        # Lifted, not deleted: what was blocked, by whom and why stays on record.
-        return False
-
-    def has_lift_permission(self, request: HttpRequest) -> bool:
-        return is_supervisor(request.user)
-
-    @admin.action(description="Lift selected blocks", permissions=["lift"])
+    @admin.action(description="Lift selected blocks", permissions=["supervise"])
     def lift_selected(self, request: HttpRequest, queryset: QuerySet[CustomerBlock]) -> None:
         # Through the service, one block at a time: it checks the role and locks the row.
         ids = list(queryset.filter(lifted_at__isnull=True).values_list("pk", flat=True))

@@ -32,12 +32,16 @@ def is_permanent_failure(exc: BaseException) -> bool:
 
 
 def retry_delay(
-    retries: int, *, base: int = 10, maximum: int = 600, rng: random.Random | None = None
+    retries: int, *, base: int | None = None, maximum: int = 600, rng: random.Random | None = None
 ) -> float:
     """Seconds before retry number `retries + 1`: exponential (base * 2**retries, capped at
-    `maximum`) with "equal jitter", half fixed and half random, so that many deliveries failing
-    together (an SMTP outage) do not all come back at the same second, yet none retries at
-    once. Kept far below the Redis broker's one-hour visibility timeout."""
+    `maximum`) with "equal jitter", half fixed and half random, so that many deliveries
+    failing together (an SMTP outage) do not all come back at the same second, yet none
+    retries at once. Kept far below the Redis broker's one-hour visibility timeout. The base
+    is HELPDESK_MAIL_RETRY_BASE_SECONDS unless given, read at call time (a test worker
+    shortens it through its environment)."""
+    if base is None:
+        base = settings.HELPDESK_MAIL_RETRY_BASE_SECONDS
     ceiling = min(maximum, base * 2 ** max(retries, 0))
     return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
 

@@ -179,6 +179,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transcripts.tasks.inactivity_sweep",
         "schedule": 60.0,
     },
+    # Closed chats past HELPDESK_OFFER_DELAY_SECONDS get their follow-up offer delivery row.
+    "transcripts-offer-sweep": {"task": "transcripts.tasks.offer_sweep", "schedule": 60.0},
+    # Agents' replies a departed customer has not seen for HELPDESK_MISSED_REPLY_SECONDS.
+    "transcripts-missed-reply-sweep": {
+        "task": "transcripts.tasks.missed_reply_sweep",
+        "schedule": 60.0,
+    },
 }
 
 # --- Auth, sessions, security -----------------------------------------------------------------
@@ -306,8 +313,19 @@ HELPDESK_ABANDON_AFTER_SECONDS = env_int("HELPDESK_ABANDON_AFTER_SECONDS", 120)
 HELPDESK_TRANSFER_TIMEOUT_SECONDS = env_int("HELPDESK_TRANSFER_TIMEOUT_SECONDS", 60)
 # An active chat where neither side wrote for this long is closed (docs/transcripts.md); 0: off.
 HELPDESK_INACTIVITY_CLOSE_SECONDS = env_int("HELPDESK_INACTIVITY_CLOSE_SECONDS", 1800)
+# First retry delay of a failed email send; it doubles per retry, capped at 600 s (jittered).
+HELPDESK_MAIL_RETRY_BASE_SECONDS = env_int("HELPDESK_MAIL_RETRY_BASE_SECONDS", 10)
 # How long after the first submission a customer may still change their rating of a chat.
 HELPDESK_RATING_EDIT_SECONDS = env_int("HELPDESK_RATING_EDIT_SECONDS", 86400)
+# The follow-up offer (docs/transcripts.md): sent this long after the close, to customers who
+# agreed to news and offers, and never twice to one address within the quiet period.
+HELPDESK_OFFER_DELAY_SECONDS = env_int("HELPDESK_OFFER_DELAY_SECONDS", 3600)
+HELPDESK_OFFER_QUIET_DAYS = env_int("HELPDESK_OFFER_QUIET_DAYS", 30)
+# An agent's reply unseen this long by a customer who left is emailed to them (0: off).
+HELPDESK_MISSED_REPLY_SECONDS = env_int("HELPDESK_MISSED_REPLY_SECONDS", 300)
+# Scheme and host the public pages are reached at: emails carry absolute links, and a worker
+# has no request to take the host from.
+HELPDESK_PUBLIC_URL = env_str("HELPDESK_PUBLIC_URL", "http://localhost:8000")
 
 LOGGING = {
     "version": 1,

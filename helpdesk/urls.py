@@ -13,6 +13,9 @@ urlpatterns = [
     path("console/tickets/", include("helpdesk.console_urls")),
     path("help/", include("helpdesk.help_urls")),
     path("feedback/", include("transcripts.feedback_urls")),
+    path("subscriptions/", include("transcripts.subscription_urls")),
+    # Before chat's: the staff downloads live under chat's console/chats/<id>/ prefix.
+    path("", include("transcripts.urls")),
     path("", include("chat.urls")),
 ]
 

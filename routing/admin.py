@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from helpdesk.roles import is_supervisor
+from helpdesk.admin_roles import SupervisorsReadOnlyAdmin
 from routing.models import AgentProfile, ConsoleConnection, Transfer
 
 
@@ -43,7 +43,7 @@ class ConsoleConnectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Transfer)
-class TransferAdmin(admin.ModelAdmin):
+class TransferAdmin(SupervisorsReadOnlyAdmin):
     """Every transfer and escalation, for supervisors to follow. Written by the console only."""
 
     list_display = [
@@ -62,20 +62,3 @@ class TransferAdmin(admin.ModelAdmin):
     search_fields = ["from_agent__username", "to_agent__username", "note"]
     list_select_related = ["chat", "from_agent", "requested_by", "to_agent", "to_topic"]
     date_hierarchy = "created_at"
-
-    # Supervisors (staff in the Supervisors group) read it without model permissions handed
-    # out one by one; superusers keep Django's rules.
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_supervisor(request.user) or super().has_module_permission(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return is_supervisor(request.user) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -7,7 +7,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from helpdesk.mail import header_text, mailbox
-from transcripts import selectors
+from transcripts import missed, offers, selectors
 from transcripts.models import Delivery
 
 
@@ -45,4 +45,58 @@ def transcript_email(delivery: Delivery) -> EmailMultiAlternatives:
     return message
 
 
-BUILDERS = {Delivery.Kind.TRANSCRIPT: transcript_email}
+def offer_email(delivery: Delivery) -> EmailMultiAlternatives:
+    """The follow-up offer: a confirm link (double opt-in) and an unsubscribe link, the latter
+    also as List-Unsubscribe headers for one-click unsubscribing in mail clients (RFC 8058)."""
+    customer = delivery.chat.customer
+    brand = settings.HELPDESK_BRAND_NAME
+    unsubscribe_url = offers.unsubscribe_url(email=delivery.to_email)
+    context = {
+        "brand_name": brand,
+        "customer": customer,
+        "confirm_url": offers.confirm_url(email=delivery.to_email, chat_id=delivery.chat_id),
+        "unsubscribe_url": unsubscribe_url,
+    }
+    text, html = _render("offer", context)
+    message = EmailMultiAlternatives(
+        subject=header_text(f"News and offers from {brand}"),
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[mailbox(name=customer.name, email=delivery.to_email)],
+        headers={
+            "Message-ID": delivery.message_id,
+            # The URL holds only our host and a URL-safe token: nothing a customer typed.
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def missed_reply_email(delivery: Delivery) -> EmailMultiAlternatives:
+    """The agent's replies the customer missed, with a link back into the chat. The delivery's
+    key is the seq of the latest of them."""
+    reply = missed.missed_reply_for_customer(chat_id=delivery.chat_id, seq=int(delivery.key))
+    customer = reply.chat.customer
+    brand = settings.HELPDESK_BRAND_NAME
+    context = {"brand_name": brand, "customer": customer, "reply": reply}
+    text, html = _render("missed_reply", context)
+    # The agent's name is theirs to type (a first name): header_text keeps it on one line.
+    who = reply.agent_name or brand
+    message = EmailMultiAlternatives(
+        subject=header_text(f"{who} replied to your chat with {brand}"),
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[mailbox(name=customer.name, email=delivery.to_email)],
+        headers={"Message-ID": delivery.message_id},
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+BUILDERS = {
+    Delivery.Kind.TRANSCRIPT: transcript_email,
+    Delivery.Kind.OFFER: offer_email,
+    Delivery.Kind.MISSED_REPLY: missed_reply_email,
+}

@@ -5,12 +5,12 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from helpdesk.roles import is_supervisor
+from helpdesk.admin_roles import SupervisorsReadOnlyAdmin
 from transcripts.models import Rating
 
 
 @admin.register(Rating)
-class RatingAdmin(admin.ModelAdmin):
+class RatingAdmin(SupervisorsReadOnlyAdmin):
     list_display = ["score", "chat", "agent", "topic", "comment_short", "created_at"]
     list_filter = [
         "score",
@@ -39,19 +39,3 @@ class RatingAdmin(admin.ModelAdmin):
     def comment_short(self, rating: Rating) -> str:
         # The admin escapes it: a comment is text, never HTML.
         return rating.comment if len(rating.comment) <= 80 else rating.comment[:79] + "…"
-
-    # Supervisors review ratings (JOURNEYS: "Reviews and improves") without a per-model grant.
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_supervisor(request.user) or super().has_module_permission(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return is_supervisor(request.user) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Rating | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Rating | None = None) -> bool:
-        return False

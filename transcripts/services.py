@@ -6,6 +6,7 @@ from datetime import datetime
 from email.utils import make_msgid
 from functools import partial
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from chat.models import Chat
 from chat.services import Participant
 from helpdesk.mail import clean_address, header_text, message_id_domain
 from transcripts import emails, selectors
+from transcripts.errors import DeliveryNotFound, DeliveryNotResendable
 from transcripts.models import Delivery, Subscription
 
 logger = logging.getLogger(__name__)
@@ -125,6 +127,34 @@ def delivery_record_failure(*, delivery_id: int, error: str, final: bool) -> Non
     if final:
         delivery.status = Delivery.Status.FAILED
     delivery.save(update_fields=["attempts", "last_error", "status", "updated_at"])
+
+
+@transaction.atomic
+def delivery_resend(*, delivery_id: int, by: AbstractBaseUser) -> Delivery:
+    """A supervisor sends a delivery again, whatever its status: back to pending, the send
+    task of its kind queued after commit. The history stays in `last_error`, one line added.
+
+    A new Message-ID: a resend is a deliberate second email (the customer lost or never got the
+    first); the old ID could make their mail client drop it as a duplicate. Refused
+    (DeliveryNotResendable) for a kind with no email built yet or an address we cannot send to.
+    """
+    delivery = _lock_delivery(delivery_id)
+    if delivery is None:
+        raise DeliveryNotFound()
+    kind = Delivery.Kind(delivery.kind)
+    # delivery_send builds every kind through emails.BUILDERS: no builder, no send task yet.
+    if kind not in emails.BUILDERS:
+        raise DeliveryNotResendable(f"{kind.label} emails cannot be sent yet.")
+    if clean_address(delivery.to_email) is None:
+        raise DeliveryNotResendable("This delivery has no valid address to send to.")
+    delivery.status = Delivery.Status.PENDING
+    delivery.sent_at = None
+    delivery.message_id = _new_message_id(kind=delivery.kind, chat_id=delivery.chat_id)
+    _append_history(delivery, f"resent by {header_text(by.get_username())}")
+    delivery.save(update_fields=["status", "sent_at", "message_id", "last_error", "updated_at"])
+    _queue_send(delivery.pk)
+    logger.info("delivery %s resent by user %s", delivery.pk, by.pk)
+    return delivery
 
 
 # --- Inactivity close -------------------------------------------------------------------------

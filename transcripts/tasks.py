@@ -6,7 +6,7 @@ from typing import Any
 from celery import shared_task
 
 from helpdesk.mail import TRANSIENT_MAIL_ERRORS, is_permanent_failure, retry_delay
-from transcripts import services
+from transcripts import missed, offers, services
 
 MAX_RETRIES = 5
 
@@ -40,3 +40,17 @@ def delivery_send(self: Any, *, delivery_id: int) -> bool:
 def inactivity_sweep() -> int:
     """Active chats where nobody wrote for HELPDESK_INACTIVITY_CLOSE_SECONDS are closed."""
     return len(services.inactivity_sweep())
+
+
+@shared_task(name="transcripts.tasks.offer_sweep")
+def offer_sweep() -> int:
+    """Closed chats past HELPDESK_OFFER_DELAY_SECONDS get their follow-up offer row (queued
+    to `delivery_send`); offers whose task was lost are queued again."""
+    return len(offers.offer_sweep())
+
+
+@shared_task(name="transcripts.tasks.missed_reply_sweep")
+def missed_reply_sweep() -> int:
+    """Agents' replies unseen past HELPDESK_MISSED_REPLY_SECONDS by a customer who left get
+    their delivery row (queued to `delivery_send`)."""
+    return len(missed.missed_reply_sweep())

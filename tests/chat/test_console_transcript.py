@@ -52,3 +52,14 @@ def test_non_agents_are_refused_and_visitors_sent_to_log_in() -> None:
     assert client_for(UserFactory()).get(f"/console/chats/{chat.pk}/").status_code == 403
     response = Client().get(f"/console/chats/{chat.pk}/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_supervisor_reads_any_chat() -> None:
+    from tests.factories import SupervisorFactory
+
+    lead = AgentFactory()
+    lead.groups.add(*SupervisorFactory().groups.all())
+    other = active_chat(email="someone@example.com")
+    services.chat_close(chat_id=other.pk, by=Participant.customer())
+
+    assert client_for(lead).get(f"/console/chats/{other.pk}/").status_code == 200

@@ -62,6 +62,12 @@ def test_backoff_doubles_up_to_the_cap_with_jitter() -> None:
         assert len({round(d, 6) for d in delays}) > 1  # jittered, not one value
 
 
+def test_the_base_delay_is_read_from_settings_at_call_time(settings: Any) -> None:
+    settings.HELPDESK_MAIL_RETRY_BASE_SECONDS = 1
+    rng = random.Random(7)
+    assert all(1 <= retry_delay(1, rng=rng) <= 2 for _ in range(20))
+
+
 def test_a_transient_failure_is_retried_and_sent_once(flaky: type[FlakyBackend]) -> None:
     flaky.failures = 2
     delivery = DeliveryFactory(chat__customer__consent_transcript=True)

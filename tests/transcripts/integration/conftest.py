@@ -1,0 +1,109 @@
+"""A real Celery worker on the Redis broker and a real SMTP server (aiosmtpd) on loopback, for
+the transcripts' integration tests."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.conftest import ROOT, free_port, test_database_url
+from transcripts import tasks
+
+# A bound for waiting on processes and the network, never an assertion on speed.
+WAIT_SECONDS = 30.0
+
+
+class Inbox:
+    """aiosmtpd handler keeping every accepted message."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+def wait_for(predicate: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def smtp_port() -> int:
+    """The port the worker sends to; nothing listens on it until an SMTP server is started."""
+    return free_port()
+
+
+@pytest.fixture
+def smtp_server(smtp_port: int) -> Iterator[Callable[[], Inbox]]:
+    """Starts the SMTP server on `smtp_port` when called (a test may start it late)."""
+    controllers: list[Controller] = []
+
+    def start() -> Inbox:
+        inbox = Inbox()
+        controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+        controller.start()
+        controllers.append(controller)
+        return inbox
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: Callable[[], Inbox], smtp_port: int) -> tuple[Inbox, int]:
+    """An SMTP server listening from the start."""
+    return smtp_server(), smtp_port
+
+
+@pytest.fixture
+def worker(
+    redis_url: str, smtp_port: int, tmp_path: Path, settings: Any
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`celery -A helpdesk worker` on this test's database, broker and SMTP port; this process
+    queues to the same broker (not eagerly). Retries start after ~1 s instead of ~10 s."""
+    settings.HELPDESK_ROUTING_POLICY = "routing.policies.ManualPolicy"
+    conf = tasks.delivery_send.app.conf
+    before = (conf.task_always_eager, conf.broker_url)
+    conf.update(task_always_eager=False, broker_url=redis_url)
+    env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_port),
+        "DEFAULT_FROM_EMAIL": "Acme Help <support@acme.test>",
+        "HELPDESK_VAR_DIR": str(tmp_path / "var"),
+        "HELPDESK_ROUTING_POLICY": "routing.policies.ManualPolicy",
+        "HELPDESK_MAIL_RETRY_BASE_SECONDS": "1",
+    }
+    log = (tmp_path / "worker.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--pool=solo", "-l", "info"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    log.close()
+    conf.update(task_always_eager=before[0], broker_url=before[1])
