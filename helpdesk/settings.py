@@ -155,6 +155,15 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis broker: a task held by a worker that died whole (acks_late) is given back only after
+# `visibility_timeout`; the unacked index is scanned every interval * throttle seconds. Kombu's
+# defaults (1 h; 10 * 10 s) are kept: the timeout must exceed any task's run and retry countdown
+# (at most 600 s), or a task would be delivered twice. The integration tests shorten all three.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("HELPDESK_CELERY_VISIBILITY_TIMEOUT", 3600),
+    "unacked_restore_interval": env_int("HELPDESK_CELERY_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": env_int("HELPDESK_CELERY_RESTORE_THROTTLE", 10),
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # Periodic tasks (run `celery -A helpdesk beat` next to the workers).

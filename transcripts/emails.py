@@ -7,7 +7,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from helpdesk.mail import header_text, mailbox
-from transcripts import missed, offers, selectors
+from transcripts import feedback, missed, offers, selectors
 from transcripts.models import Delivery
 
 
@@ -17,13 +17,14 @@ def _render(template: str, context: dict[str, Any]) -> tuple[str, str]:
     return text, html
 
 
-def transcript_parts(transcript: selectors.Transcript) -> tuple[str, str]:
-    """The transcript's plain-text and HTML bodies, exactly as the customer's email carries
-    them; the staff downloads serve these too, so staff see what the customer got."""
+def transcript_parts(transcript: selectors.Transcript, *, rating_url: str = "") -> tuple[str, str]:
+    """The transcript's plain-text and HTML bodies, as the customer's email carries them; the
+    staff downloads serve these too (without the customer's rating link)."""
     context = {
         "brand_name": settings.HELPDESK_BRAND_NAME,
         "transcript": transcript,
         "customer": transcript.chat.customer,
+        "rating_url": rating_url,
     }
     return _render("transcript", context)
 
@@ -32,7 +33,9 @@ def transcript_email(delivery: Delivery) -> EmailMultiAlternatives:
     transcript = selectors.transcript_for_customer(chat_id=delivery.chat_id)
     customer = transcript.chat.customer
     brand = settings.HELPDESK_BRAND_NAME
-    text, html = transcript_parts(transcript)
+    # The same signed form the widget shows after the chat (transcripts.feedback).
+    rating_url = feedback.feedback_url(transcript.chat, base_url=settings.HELPDESK_PUBLIC_URL)
+    text, html = transcript_parts(transcript, rating_url=rating_url)
     message = EmailMultiAlternatives(
         # The brand comes from settings, but a header must stay one line whatever it holds.
         subject=header_text(f"Your chat with {brand}"),

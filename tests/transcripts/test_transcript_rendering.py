@@ -73,3 +73,21 @@ def test_an_unknown_zone_falls_back_to_the_site_zone(
     (email,) = mail.outbox
     assert "[08:00] Ana: Where is my parcel?" in email.body  # noon UTC, EDT
     assert "America/New_York" in email.body
+
+
+def test_the_transcript_email_links_to_the_signed_rating_form() -> None:
+    from transcripts import emails
+    from transcripts.feedback import chat_get_by_feedback_token
+    from transcripts.models import Delivery
+
+    agent = AgentFactory(first_name="Bruno")
+    chat = active_chat(agent=agent)
+    chat_services.chat_close(chat_id=chat.pk, by=Participant.agent(agent))
+    delivery = Delivery.objects.create(
+        chat=chat, kind=Delivery.Kind.TRANSCRIPT, to_email="ana@example.com"
+    )
+    message = emails.transcript_email(delivery)
+    html = message.alternatives[0][0]
+    token = message.body.split("/feedback/")[1].split("/")[0]
+    assert chat_get_by_feedback_token(token=token) == chat
+    assert f"/feedback/{token}/" in html

@@ -1,0 +1,187 @@
+"""A worker killed mid-send (main process and pool child, SIGKILL) leads to exactly one email
+after a new worker starts: the broker gives the unacked task back (acks_late, after the Redis
+visibility timeout, shortened here) and the row, still pending, is sent then."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from chat import services as chat_services
+from chat.services import Participant
+from tests.conftest import ROOT, free_port, test_database_url
+from tests.helpers import active_chat
+from tests.transcripts.integration.conftest import wait_for
+from transcripts import tasks
+from transcripts.models import Delivery
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+# Seconds before Redis gives an unacked message back, in the test workers only.
+VISIBILITY_SECONDS = 2
+# A prefork worker: a main process and one pool child, both to be killed.
+WORKER_ARGV = [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--pool=prefork"]
+WORKER_ARGV += ["-c", "1", "-l", "info", "--without-mingle", "--without-gossip"]
+
+
+class HoldingInbox:
+    """Accepts a message only when its DATA completes with a 250. While `hold` is set, a
+    message is held before the answer (the client waits for it); a held message is then
+    refused with a 451, never accepted: its sender was killed waiting."""
+
+    def __init__(self) -> None:
+        self.accepted: list[bytes] = []
+        self.dropped: list[bytes] = []
+        self.hold = threading.Event()
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.hold.is_set():
+            self.holding.set()
+            try:
+                while not self.release.is_set():
+                    await asyncio.sleep(0.05)
+            finally:  # released, or cancelled as the client's connection dropped
+                self.dropped.append(envelope.content)
+            return "451 4.3.0 Not accepted, try again"
+        self.accepted.append(envelope.content)
+        return "250 OK"
+
+
+class Workers:
+    """`celery -A helpdesk worker` (prefork, one child) processes, each its own process group
+    so the whole worker can be killed at once."""
+
+    def __init__(self, env: dict[str, str], tmp_path: Path) -> None:
+        self.env = env
+        self.tmp_path = tmp_path
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> subprocess.Popen[bytes]:
+        log = (self.tmp_path / f"worker-{len(self.processes)}.log").open("wb")
+        process = subprocess.Popen(
+            WORKER_ARGV,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self.processes.append(process)
+        return process
+
+    def kill(self, process: subprocess.Popen[bytes]) -> None:
+        """SIGKILL the worker's whole group: the main process and its pool child."""
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def log(self, index: int) -> str:
+        return (self.tmp_path / f"worker-{index}.log").read_text(errors="replace")[-3000:]
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+
+
+@pytest.fixture
+def smtp_holding() -> Iterator[tuple[HoldingInbox, int]]:
+    inbox = HoldingInbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    inbox.release.set()
+    controller.stop()
+
+
+@pytest.fixture
+def workers(
+    redis_url: str, smtp_holding: tuple[HoldingInbox, int], tmp_path: Path, settings: Any
+) -> Iterator[Workers]:
+    """Workers on this test's database, broker and SMTP server; this process queues to the
+    same broker (not eagerly). Redis gives unacked messages back after VISIBILITY_SECONDS and
+    looks for them every second."""
+    _, smtp_port = smtp_holding
+    settings.HELPDESK_ROUTING_POLICY = "routing.policies.ManualPolicy"
+    conf = tasks.delivery_send.app.conf
+    before = (conf.task_always_eager, conf.broker_url)
+    conf.update(task_always_eager=False, broker_url=redis_url)
+    env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_port),
+        "DEFAULT_FROM_EMAIL": "Acme Help <support@acme.test>",
+        "HELPDESK_VAR_DIR": str(tmp_path / "var"),
+        "HELPDESK_ROUTING_POLICY": "routing.policies.ManualPolicy",
+        "HELPDESK_MAIL_RETRY_BASE_SECONDS": "1",
+        "HELPDESK_CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_SECONDS),
+        "HELPDESK_CELERY_RESTORE_INTERVAL": "1",
+        "HELPDESK_CELERY_RESTORE_THROTTLE": "1",
+    }
+    running = Workers(env, tmp_path)
+    yield running
+    running.stop_all()
+    conf.update(task_always_eager=before[0], broker_url=before[1])
+
+
+def test_a_worker_killed_mid_send_leads_to_exactly_one_email(
+    workers: Workers, smtp_holding: tuple[HoldingInbox, int]
+) -> None:
+    inbox, _ = smtp_holding
+    inbox.hold.set()
+    first = workers.start()
+    chat = active_chat(email="ana@example.com")
+    chat.customer.consent_transcript = True
+    chat.customer.save()
+
+    chat_services.chat_close(chat_id=chat.pk, by=Participant.customer())
+
+    # The worker sent the whole message and waits for the server's answer: kill it all.
+    if not inbox.holding.wait(timeout=30):
+        raise AssertionError(f"the worker never reached the send:\n{workers.log(0)}")
+    workers.kill(first)
+    inbox.hold.clear()
+    inbox.release.set()
+    wait_for(lambda: len(inbox.dropped) == 1, "the held message to be refused")
+    delivery = Delivery.objects.get(chat=chat)
+    assert delivery.status == Delivery.Status.PENDING  # the send's transaction never committed
+    assert delivery.attempts == 0
+    assert inbox.accepted == []
+
+    workers.start()
+    try:
+        wait_for(
+            lambda: Delivery.objects.filter(chat=chat, status=Delivery.Status.SENT).exists(),
+            "the redelivered task to send the transcript",
+        )
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{workers.log(1)}") from None
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1
+    assert len(inbox.accepted) == 1
+    # The same Message-ID as the half-sent one: a client holding both would drop one.
+    assert delivery.message_id.encode() in inbox.accepted[0]
+    assert delivery.message_id.encode() in inbox.dropped[0]
+    # No second copy follows: a duplicate broker message would come within the next sweeps.
+    time.sleep(VISIBILITY_SECONDS + 1.5)
+    assert len(inbox.accepted) == 1
