@@ -296,10 +296,22 @@ export function createSidepanel({ client, chats, me, serverNow, canWrite, waitLe
     const chatsTitle = h("h5", { className: "summary__subheading", text: "Earlier chats" });
     const ticketsTitle = h("h5", { className: "summary__subheading", text: "Tickets" });
 
+    // This chat's transcript for staff: read it whole, or download it (HTML / text).
+    const base = `/console/chats/${encodeURIComponent(chat.id)}`;
+    const downloads = h(
+      "p",
+      { className: "summary__downloads" },
+      h("a", { href: `${base}/`, target: "_blank", rel: "noopener", text: "Transcript" }),
+      " · download ",
+      h("a", { href: `${base}/transcript.html`, download: "", text: "HTML" }),
+      " / ",
+      h("a", { href: `${base}/transcript.txt`, download: "", text: "text" }),
+    );
     const root = h(
       "div",
       { className: "summary", "aria-busy": "true" },
       h("dl", { className: "summary__facts" }, topic.row, customer.row, agent.row),
+      downloads,
       hold,
       figures,
       first.section,

@@ -90,6 +90,12 @@ async def test_greet_switch_summaries_link_an_article_and_mind_the_tone(
         ana = await open_chat("Ana Lima")
         await expect(first).to_have_text("Can I return boots?")
         await expect(ana.locator(".pane__aside .summary__canned")).to_contain_text("1 of 1")
+        # The chat's transcript, downloadable from the panel (what the customer would get).
+        download = ana.locator(".summary__downloads a", has_text="HTML")
+        href = f"/console/chats/{scene['Ana Lima']}/transcript.html"
+        await expect(download).to_have_attribute("href", href)
+        response = await console.request.get(f"{server.url}{href}")
+        assert response.status == 200 and "Hi Ana, I&#x27;m Bruno." in await response.text()
 
         # --- The knowledge base: search, insert the link, send it.
         await ana.get_by_role("button", name="Knowledge base", exact=True).click()
