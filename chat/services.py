@@ -115,7 +115,11 @@ def clean_transfer_note(note: str) -> str:
     return note
 
 
-def _lock_chat(chat_id: int) -> Chat:
+def lock_chat(chat_id: int) -> Chat:
+    """The chat, locked for the rest of the caller's transaction (ChatNotFound if none).
+
+    Feature apps deciding on a chat's state (routing's transfers) take the same lock first.
+    """
     try:
         return (
             Chat.objects.select_for_update(of=("self",))
@@ -272,7 +276,7 @@ def chat_assign(*, chat_id: int, agent: AbstractBaseUser, assigned_by: Any = Non
     """
     if not is_agent(agent):
         raise Forbidden("Only agents can be assigned chats.")
-    chat = _lock_chat(chat_id)
+    chat = lock_chat(chat_id)
     if chat.status == Chat.Status.ACTIVE:
         if chat.agent_id == agent.pk:
             return chat
@@ -320,7 +324,7 @@ def message_post(
     A resend with the same client_msg_id returns the stored message (`created=False`), even
     when the chat closed meanwhile: the client only missed the ack.
     """
-    chat = _lock_chat(chat_id)
+    chat = lock_chat(chat_id)
     _check_agent_owns(chat, sender)
     kind = Message.Kind.AGENT if sender.kind == "agent" else Message.Kind.CUSTOMER
     if client_msg_id:
@@ -394,7 +398,7 @@ def chat_close(*, chat_id: int, by: Participant, reason: str = "") -> Chat:
     """
     if reason and reason not in Chat.CloseReason.values:
         raise ValueError(f"unknown close reason {reason!r}")
-    chat = _lock_chat(chat_id)
+    chat = lock_chat(chat_id)
     _check_agent_owns(chat, by)
     was_queued = chat.status == Chat.Status.QUEUED
     try:
@@ -463,7 +467,7 @@ def chat_requeue(
         if topic is None or by is None:
             raise ValueError("a transfer to a queue names the topic and the agent")
         note = clean_transfer_note(note)
-    chat = _lock_chat(chat_id)
+    chat = lock_chat(chat_id)
     if chat.status == Chat.Status.QUEUED and not transfer:
         return chat
     if transfer:
@@ -562,7 +566,7 @@ def chat_hand_over(
     if to_agent.pk == from_agent.pk:
         raise Forbidden("A chat cannot be transferred to the agent who has it.")
     note = clean_transfer_note(note)
-    chat = _lock_chat(chat_id)
+    chat = lock_chat(chat_id)
     if chat.status == Chat.Status.CLOSED:
         raise ChatClosed()
     if chat.status != Chat.Status.ACTIVE or chat.agent_id != from_agent.pk:
@@ -685,7 +689,7 @@ def note_add(*, chat_id: int, author: AbstractBaseUser, body: str) -> ChatNote:
     """An internal note on a chat, by its agent or a supervisor: staff only, never the
     customer's. Published to the chat's agent and the consoles watching it."""
     body = clean_note_body(body)
-    chat = _lock_chat(chat_id)
+    chat = lock_chat(chat_id)
     _check_agent_owns(chat, Participant.agent(author))
     if chat.status == Chat.Status.QUEUED:
         raise NotYourChat("Take the chat before adding notes to it.")

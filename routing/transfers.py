@@ -80,17 +80,6 @@ def clean_reason(reason: str) -> str:
 # --- Locks and publication ---------------------------------------------------------------------
 
 
-def _lock_chat(chat_id: int) -> Chat:
-    try:
-        return (
-            Chat.objects.select_for_update(of=("self",))
-            .select_related("topic", "customer", "agent", "transferred_by")
-            .get(pk=chat_id)
-        )
-    except Chat.DoesNotExist:
-        raise ChatNotFound() from None
-
-
 def _transfers() -> QuerySet[Transfer]:
     return Transfer.objects.select_related(*_TRANSFER_RELATED)
 
@@ -153,7 +142,7 @@ def _check_no_pending(chat: Chat) -> None:
 
 
 def _sender_chat(*, chat_id: int, sender: Any) -> Chat:
-    chat = transfer_selectors.check_sender(_lock_chat(chat_id), sender)
+    chat = transfer_selectors.check_sender(chat_services.lock_chat(chat_id), sender)
     _check_no_pending(chat)
     return chat
 
@@ -317,7 +306,7 @@ def transfer_reply(
 def _reply(
     *, transfer_id: int, chat_id: int, agent: Any, accept: bool, reason: str
 ) -> ReplyOutcome:
-    chat = _lock_chat(chat_id)
+    chat = chat_services.lock_chat(chat_id)
     transfer = _lock_transfer(transfer_id)
     if transfer.status != Transfer.Status.PENDING:
         raise TransferNotPending(
@@ -386,7 +375,7 @@ def transfer_cancel(*, transfer_id: int, agent: Any, chat_id: int | None = None)
 
 @transaction.atomic
 def _cancel(*, transfer_id: int, chat_id: int, agent: Any) -> Transfer:
-    _lock_chat(chat_id)
+    chat_services.lock_chat(chat_id)
     transfer = _lock_transfer(transfer_id)
     if transfer.status != Transfer.Status.PENDING:
         raise TransferNotPending(
