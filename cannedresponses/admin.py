@@ -14,27 +14,7 @@ from cannedresponses.models import (
     TopicGreeting,
     normalize_shortcut,
 )
-from helpdesk.roles import is_supervisor
-
-
-class _SupervisorsManage:
-    """Supervisors (staff in the Supervisors group) manage these without model permissions
-    handed out one by one; superusers keep Django's rules."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_supervisor(request.user) or super().has_module_permission(request)  # type: ignore[misc]
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_supervisor(request.user) or super().has_view_permission(request, obj)  # type: ignore[misc]
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return is_supervisor(request.user) or super().has_add_permission(request, *args)  # type: ignore[misc]
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_supervisor(request.user) or super().has_change_permission(request, obj)  # type: ignore[misc]
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_supervisor(request.user) or super().has_delete_permission(request, obj)  # type: ignore[misc]
+from helpdesk.admin_roles import SupervisorsManage, request_is_supervisor
 
 
 class CannedResponseForm(forms.ModelForm):
@@ -63,11 +43,11 @@ class CannedResponseUseInline(admin.TabularInline):
         return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_supervisor(request.user) or super().has_view_permission(request, obj)
+        return request_is_supervisor(request) or super().has_view_permission(request, obj)
 
 
 @admin.register(CannedResponse)
-class CannedResponseAdmin(_SupervisorsManage, admin.ModelAdmin):
+class CannedResponseAdmin(SupervisorsManage, admin.ModelAdmin):
     """Shared and topic responses are managed here; personal ones are their agents' (read
     only here, except for superusers). The placeholder parser's problems show on the body."""
 
@@ -112,7 +92,7 @@ class CannedResponseAdmin(_SupervisorsManage, admin.ModelAdmin):
 
 
 @admin.register(CannedResponseUse)
-class CannedResponseUseAdmin(_SupervisorsManage, admin.ModelAdmin):
+class CannedResponseUseAdmin(SupervisorsManage, admin.ModelAdmin):
     """How often each agent used each response. Written by the console only."""
 
     list_display = ["response", "agent", "count", "last_used_at"]
@@ -132,7 +112,7 @@ class CannedResponseUseAdmin(_SupervisorsManage, admin.ModelAdmin):
 
 
 @admin.register(ToneRule)
-class ToneRuleAdmin(_SupervisorsManage, admin.ModelAdmin):
+class ToneRuleAdmin(SupervisorsManage, admin.ModelAdmin):
     list_display = ["phrase", "kind", "note", "is_active", "updated_at"]
     list_filter = ["kind", "is_active"]
     list_editable = ["is_active"]
@@ -148,7 +128,7 @@ class ToneRuleAdmin(_SupervisorsManage, admin.ModelAdmin):
 
 
 @admin.register(TopicGreeting)
-class TopicGreetingAdmin(_SupervisorsManage, admin.ModelAdmin):
+class TopicGreetingAdmin(SupervisorsManage, admin.ModelAdmin):
     """Per topic, whether a chat gets the automatic /greet message when first assigned. A
     topic without a row is greeted: add one with "enabled" off to switch it off."""
 

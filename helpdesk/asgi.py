@@ -13,12 +13,13 @@ from django.urls import re_path  # noqa: E402
 
 from chat.consumers import NoRouteConsumer  # noqa: E402
 from chat.ws_urls import websocket_urlpatterns as chat_ws_urls  # noqa: E402
+from routing.ws_urls import websocket_urlpatterns as routing_ws_urls  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": URLRouter(
-            [*chat_ws_urls, re_path(r"", NoRouteConsumer.as_asgi())]  # type: ignore[arg-type]
+            [*chat_ws_urls, *routing_ws_urls, re_path(r"", NoRouteConsumer.as_asgi())]  # type: ignore[arg-type]
         ),
     }
 )

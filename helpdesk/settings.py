@@ -28,7 +28,8 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 INSTALLED_APPS = [
     # daphne first: `runserver` then serves websockets too.
     "daphne",
-    "django.contrib.admin",
+    # django.contrib.admin, whose site lets in supervisors and superusers only.
+    "helpdesk.apps.HelpdeskAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -2,7 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from routing.live_views import live_page
+from routing.metrics_views import metrics_page
+
 urlpatterns = [
+    # Before the admin's catch-all: the admin would answer /admin/metrics/ with a 404.
+    path("admin/metrics/", metrics_page, name="admin-metrics"),
+    path("admin/live/", live_page, name="admin-live"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("chat.api.urls")),

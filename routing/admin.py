@@ -2,15 +2,24 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from helpdesk.admin_roles import SupervisorsReadOnlyAdmin
+from helpdesk.admin_roles import SupervisorsManage, SupervisorsReadOnlyAdmin
 from routing.models import AgentProfile, ConsoleConnection, Transfer
+from routing.selectors import profiles_with_load
 
 
 @admin.register(AgentProfile)
-class AgentProfileAdmin(admin.ModelAdmin):
+class AgentProfileAdmin(SupervisorsManage, admin.ModelAdmin):
     """Supervisors set each agent's skills and limit here; presence sets the status."""
 
-    list_display = ["user", "seniority", "max_chats", "status", "skills", "last_assigned_at"]
+    list_display = [
+        "user",
+        "seniority",
+        "max_chats",
+        "open_chats",
+        "status",
+        "skills",
+        "last_assigned_at",
+    ]
     list_filter = ["seniority", "status", "topics"]
     list_editable = ["seniority", "max_chats"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
@@ -20,7 +29,12 @@ class AgentProfileAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AgentProfile]:
-        return super().get_queryset(request).prefetch_related("topics")
+        # The selector's annotated queryset, narrowed by the admin's own ordering and joins.
+        return profiles_with_load().select_related("user")
+
+    @admin.display(description="open chats", ordering="open_chats")
+    def open_chats(self, obj: AgentProfile) -> int:
+        return obj.open_chats  # type: ignore[attr-defined]
 
     @admin.display(description="skills")
     def skills(self, obj: AgentProfile) -> str:

@@ -81,3 +81,18 @@ class RoutingConfig(AppConfig):
         dispatch.register_frame_handler(
             role="customer", frame_type="leave_message", handler=handlers.leave_message_frame
         )
+        # The supervisors' live page (docs/routing.md, "Live monitoring"): a doorbell on every
+        # change it shows; agent status choices ring from handlers.status_frame.
+        from routing import live_receivers
+
+        for signal in (
+            chat_events.chat_queued,
+            chat_events.chat_assigned,
+            chat_events.chat_handed_over,
+            chat_events.chat_closed,
+            chat_events.message_posted,
+            chat_events.agent_connected,
+            chat_events.agent_disconnected,
+            events.agent_available,
+        ):
+            signal.connect(live_receivers.on_live_change, dispatch_uid=f"{uid}.live")

@@ -4,7 +4,7 @@ from typing import Any
 
 from chat.protocol import ProtocolError
 from chat.services import Participant
-from routing import attention, selectors, services
+from routing import attention, live_receivers, selectors, services
 
 
 def status_frame(*, actor: Participant, chat_id: int | None, data: dict[str, Any]) -> list[dict]:
@@ -14,6 +14,9 @@ def status_frame(*, actor: Participant, chat_id: int | None, data: dict[str, Any
     if not isinstance(status, str) or status not in services.CHOOSABLE_STATUSES:
         raise ProtocolError("invalid_frame", '\'status\' must be "online" or "away".')
     profile = services.agent_status_set(agent=actor.user, status=status)
+    # The status has no signal of its own (agent_available covers only online): the live
+    # page hears about "away" from here.
+    live_receivers.ring_on_commit()
     return [{"type": "agent_status", "status": profile.status}]
 
 

@@ -53,6 +53,13 @@ def _open_chats_subquery() -> Subquery:
     )
 
 
+def profiles_with_load() -> QuerySet[AgentProfile]:
+    """Every profile with `open_chats` (its active chats) and its skills, for list screens."""
+    return AgentProfile.objects.annotate(
+        open_chats=Coalesce(_open_chats_subquery(), 0)
+    ).prefetch_related("topics")
+
+
 def available_agents(*, now: datetime | None = None) -> QuerySet[AgentProfile]:
     """Agents who may be given a chat now: chose online, have a live console, have room.
 

@@ -2,13 +2,19 @@
 subscriptions. Read-only screens; every change goes through a service. (Ratings: see
 feedback_admin.py.)"""
 
+from collections import Counter
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from chat.admin import ChatAdmin
+from chat.models import Chat
 from helpdesk.admin_roles import SupervisorsReadOnlyAdmin
+from helpdesk.admin_tools import action_summary
+from helpdesk.errors import DomainError
 from transcripts import offers, services
 from transcripts.errors import DeliveryNotResendable
 from transcripts.models import Delivery, Subscription
@@ -126,3 +132,52 @@ class SubscriptionAdmin(SupervisorsReadOnlyAdmin):
             gone = _count(refused, "unsubscribed address", "unsubscribed addresses")
             text += f" {gone} left as they are."
         self.message_user(request, text)
+
+
+class TranscriptsChatAdmin(ChatAdmin):
+    """The chat admin with transcripts' action. chat sits below transcripts and may not call
+    its services, so transcripts registers this subclass in chat's place (its admin module
+    loads after chat's, which it imports)."""
+
+    actions = [*ChatAdmin.actions, "resend_transcript"]
+
+    @admin.action(description="Resend transcript", permissions=["supervise"])
+    def resend_transcript(self, request: HttpRequest, queryset: QuerySet[Chat]) -> None:
+        rows = queryset.values_list(
+            "pk", "status", "customer__email", "customer__consent_transcript"
+        )
+        done, skipped = 0, Counter[str]()
+        for chat_id, status, email, consent in rows:
+            if status != Chat.Status.CLOSED:
+                skipped["not closed"] += 1
+                continue
+            if not email or not consent:
+                # The customer did not ask for it: staff cannot send it on their behalf.
+                skipped["no transcript consent"] += 1
+                continue
+            delivery_id = (
+                Delivery.objects.filter(chat_id=chat_id, kind=Delivery.Kind.TRANSCRIPT)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            try:
+                if delivery_id is None:
+                    # Never queued (the chat closed before transcripts ran, or it failed to).
+                    services.transcript_queue(chat_id=chat_id)
+                else:
+                    services.delivery_resend(delivery_id=delivery_id, by=request.user)
+            except DeliveryNotResendable as error:
+                skipped[error.detail] += 1
+            except DomainError as error:
+                skipped[error.code] += 1
+            else:
+                done += 1
+        self.message_user(
+            request,
+            action_summary("queued", done, skipped),
+            messages.WARNING if skipped else messages.SUCCESS,
+        )
+
+
+admin.site.unregister(Chat)
+admin.site.register(Chat, TranscriptsChatAdmin)

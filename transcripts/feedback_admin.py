@@ -3,9 +3,10 @@ word; nobody edits it), filterable by score, topic and agent."""
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 
 from helpdesk.admin_roles import SupervisorsReadOnlyAdmin
+from helpdesk.admin_tools import csv_response
 from transcripts.models import Rating
 
 
@@ -22,6 +23,16 @@ class RatingAdmin(SupervisorsReadOnlyAdmin):
     ordering = ["-created_at"]
     list_select_related = ["chat__topic", "chat__agent"]
     readonly_fields = ["chat", "score", "comment", "created_at", "updated_at"]
+    actions = ["export_csv"]
+
+    @admin.action(description="Export CSV", permissions=["supervise"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Rating]) -> StreamingHttpResponse:
+        columns = ["chat_id", "created_at", "score", "chat__topic__name", "chat__agent__username"]
+        return csv_response(
+            filename="ratings.csv",
+            header=["chat", "created", "score", "topic", "agent", "comment"],
+            rows=queryset.values_list(*columns, "comment").iterator(chunk_size=2000),
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Rating]:
         return super().get_queryset(request).select_related("chat__topic", "chat__agent")

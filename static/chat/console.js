@@ -72,6 +72,8 @@ const chats = new Map();
 let selectedId = null;
 let clockOffsetMs = 0; // server clock minus ours, from the snapshot's server_time
 let firstSnapshot = true;
+// A chat to open watched, from a link like /console/#watch=42 (the supervisors' live page).
+let hashWatch = Number(/^#watch=(\d+)$/.exec(window.location.hash)?.[1]) || null;
 const baseTitle = document.title;
 
 const scheme = window.location.protocol === "https:" ? "wss" : "ws";
@@ -359,6 +361,7 @@ function onSnapshot(frame) {
   }
   renderSidebar();
   if (firstSnapshot) {
+    if (hashWatch) client.send("watch", hashWatch);
     firstSnapshot = false;
     const remembered = Number(sessionStorage.getItem(SELECTED_KEY));
     const order = navOrder();
@@ -400,6 +403,13 @@ function onFrame(frame) {
       onSnapshot(frame);
       break;
     case "chat": {
+      if (frame.id === hashWatch) {
+        // The answer to the link's `watch`: open it like a flagged chat (live, notes).
+        hashWatch = null;
+        history.replaceState(null, "", window.location.pathname + window.location.search);
+        openAttention(frame);
+        break;
+      }
       const before = chats.get(frame.id)?.section;
       upsert(frame, { fromSnapshot: false });
       renderSidebar();

@@ -94,3 +94,65 @@ async def test_a_supervisor_sees_a_late_chat_and_steps_in(
     finally:
         for context in contexts:
             await close_context(context)
+
+
+def _whisper_scene() -> tuple[object, object, int, str]:
+    from chat.tokens import customer_token_make
+
+    topic = TopicFactory(name="Returns", slug="returns")
+    bruno = AgentFactory(first_name="Bruno", last_name="Agent")
+    AgentProfile.objects.create(user=bruno, status=AgentProfile.Status.AWAY).topics.set([topic])
+    maria = AgentFactory(first_name="Maria", last_name="Lead")
+    maria.groups.add(*SupervisorFactory().groups.all())
+    AgentProfile.objects.create(user=maria, status=AgentProfile.Status.AWAY)
+    chat = start_chat(topic=topic, name="Ana Lima", message="Can I return boots?")
+    chat_services.chat_assign(chat_id=chat.pk, agent=bruno)
+    token = customer_token_make(chat_id=chat.pk, customer_key=chat.customer_key)
+    return bruno, maria, chat.pk, token
+
+
+@deadline(40)
+async def test_a_whisper_from_the_live_page_link_reaches_the_agent_only(
+    browser: Browser, live_server_factory: Callable[..., LiveServer], pages: Pages
+) -> None:
+    bruno, maria, chat_id, token = await db(_whisper_scene)()
+    server = live_server_factory()
+    contexts = [await browser.new_context() for _ in range(3)]
+    maria_console, bruno_console, ana = [await pages.new(c) for c in contexts]
+    whisper = "Offer her a free exchange."
+    try:
+        await login(bruno_console, server.url, bruno.username)
+        await (
+            bruno_console.locator("#mine-list .chat-item", has_text="Ana Lima")
+            .locator(".chat-item__open")
+            .click()
+        )
+        await ana.goto(f"{server.url}/chat/#token={token}")
+        await expect(ana.locator(".msg--customer", has_text="return boots")).to_be_visible()
+
+        # The live page links a chat as /console/#watch=<id>: Maria sees it live, read-only
+        # for the conversation, and whispers an internal note.
+        await login(maria_console, server.url, maria.username)
+        await maria_console.goto(f"{server.url}/console/#watch={chat_id}")
+        await maria_console.reload()  # only the hash changed: load the page for real
+        pane = maria_console.locator(f'.pane[data-chat-id="{chat_id}"]')
+        await expect(pane.locator(".pane__notice")).to_contain_text("Bruno has this chat")
+        aside = pane.locator(".pane__aside")
+        await aside.get_by_role("button", name="Add a note").click()
+        note = aside.get_by_label("New internal note")
+        await note.fill(whisper)
+        await note.press("Control+Enter")
+        await expect(aside.locator(".summary__note-body")).to_have_text(whisper)
+
+        # Bruno's pane lists it; Ana's page never shows it.
+        bruno_pane = bruno_console.locator(f'.pane[data-chat-id="{chat_id}"]')
+        await expect(bruno_pane.locator(".summary__note-body")).to_have_text(whisper)
+        await ana.reload()
+        await expect(ana.locator(".msg--customer", has_text="return boots")).to_be_visible()
+        await expect(ana.locator("body")).not_to_contain_text(whisper)
+    except BaseException:
+        await pages.save_artifacts("whisper")
+        raise
+    finally:
+        for context in contexts:
+            await close_context(context)
