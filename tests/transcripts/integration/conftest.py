@@ -1,6 +1,7 @@
 """A real Celery worker on the Redis broker and a real SMTP server (aiosmtpd) on loopback, for
 the transcripts' integration tests."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -68,17 +69,10 @@ def smtp(smtp_server: Callable[[], Inbox], smtp_port: int) -> tuple[Inbox, int]:
     return smtp_server(), smtp_port
 
 
-@pytest.fixture
-def worker(
-    redis_url: str, smtp_port: int, tmp_path: Path, settings: Any
-) -> Iterator[subprocess.Popen[bytes]]:
-    """`celery -A helpdesk worker` on this test's database, broker and SMTP port; this process
-    queues to the same broker (not eagerly). Retries start after ~1 s instead of ~10 s."""
-    settings.HELPDESK_ROUTING_POLICY = "routing.policies.ManualPolicy"
-    conf = tasks.delivery_send.app.conf
-    before = (conf.task_always_eager, conf.broker_url)
-    conf.update(task_always_eager=False, broker_url=redis_url)
-    env = {
+def worker_env(*, redis_url: str, smtp_port: int, tmp_path: Path) -> dict[str, str]:
+    """The environment of a test worker: this test's database, broker and SMTP port, manual
+    routing, and retries after ~1 s instead of ~10 s."""
+    return {
         **os.environ,
         "DATABASE_URL": test_database_url(),
         "REDIS_URL": redis_url,
@@ -90,20 +84,51 @@ def worker(
         "HELPDESK_ROUTING_POLICY": "routing.policies.ManualPolicy",
         "HELPDESK_MAIL_RETRY_BASE_SECONDS": "1",
     }
-    log = (tmp_path / "worker.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--pool=solo", "-l", "info"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    yield process
-    process.terminate()
+
+
+@contextlib.contextmanager
+def queueing_to(redis_url: str, settings: Any) -> Iterator[None]:
+    """This process queues tasks to the workers' broker instead of running them eagerly."""
+    settings.HELPDESK_ROUTING_POLICY = "routing.policies.ManualPolicy"
+    conf = tasks.delivery_send.app.conf
+    before = (conf.task_always_eager, conf.broker_url)
+    conf.update(task_always_eager=False, broker_url=redis_url)
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
-    conf.update(task_always_eager=before[0], broker_url=before[1])
+        yield
+    finally:
+        conf.update(task_always_eager=before[0], broker_url=before[1])
+
+
+@pytest.fixture
+def worker(
+    redis_url: str, smtp_port: int, tmp_path: Path, settings: Any
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`celery -A helpdesk worker` on this test's database, broker and SMTP port."""
+    env = worker_env(redis_url=redis_url, smtp_port=smtp_port, tmp_path=tmp_path)
+    log = (tmp_path / "worker.log").open("wb")
+    with queueing_to(redis_url, settings):
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "helpdesk",
+                "worker",
+                "--pool=solo",
+                "-l",
+                "info",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        yield process
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()

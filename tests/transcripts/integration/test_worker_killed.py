@@ -18,10 +18,9 @@ from aiosmtpd.controller import Controller
 
 from chat import services as chat_services
 from chat.services import Participant
-from tests.conftest import ROOT, free_port, test_database_url
+from tests.conftest import ROOT, free_port
 from tests.helpers import active_chat
-from tests.transcripts.integration.conftest import wait_for
-from transcripts import tasks
+from tests.transcripts.integration.conftest import queueing_to, wait_for, worker_env
 from transcripts.models import Delivery
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -119,29 +118,16 @@ def workers(
     same broker (not eagerly). Redis gives unacked messages back after VISIBILITY_SECONDS and
     looks for them every second."""
     _, smtp_port = smtp_holding
-    settings.HELPDESK_ROUTING_POLICY = "routing.policies.ManualPolicy"
-    conf = tasks.delivery_send.app.conf
-    before = (conf.task_always_eager, conf.broker_url)
-    conf.update(task_always_eager=False, broker_url=redis_url)
     env = {
-        **os.environ,
-        "DATABASE_URL": test_database_url(),
-        "REDIS_URL": redis_url,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_port),
-        "DEFAULT_FROM_EMAIL": "Acme Help <support@acme.test>",
-        "HELPDESK_VAR_DIR": str(tmp_path / "var"),
-        "HELPDESK_ROUTING_POLICY": "routing.policies.ManualPolicy",
-        "HELPDESK_MAIL_RETRY_BASE_SECONDS": "1",
+        **worker_env(redis_url=redis_url, smtp_port=smtp_port, tmp_path=tmp_path),
         "HELPDESK_CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_SECONDS),
         "HELPDESK_CELERY_RESTORE_INTERVAL": "1",
         "HELPDESK_CELERY_RESTORE_THROTTLE": "1",
     }
-    running = Workers(env, tmp_path)
-    yield running
-    running.stop_all()
-    conf.update(task_always_eager=before[0], broker_url=before[1])
+    with queueing_to(redis_url, settings):
+        running = Workers(env, tmp_path)
+        yield running
+        running.stop_all()
 
 
 def test_a_worker_killed_mid_send_leads_to_exactly_one_email(
