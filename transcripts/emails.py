@@ -7,6 +7,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from helpdesk.mail import header_text, mailbox
+from helpdesk.models import Customer
 from transcripts import feedback, missed, offers, selectors
 from transcripts.models import Delivery
 
@@ -29,23 +30,41 @@ def transcript_parts(transcript: selectors.Transcript, *, rating_url: str = "") 
     return _render("transcript", context)
 
 
+def _email(
+    delivery: Delivery,
+    *,
+    customer: Customer,
+    subject: str,
+    parts: tuple[str, str],
+    headers: dict[str, str] | None = None,
+) -> EmailMultiAlternatives:
+    """One delivery's message: both parts, to the customer by name, with the Message-ID chosen
+    when the delivery was created (every retry sends the same one)."""
+    text, html = parts
+    message = EmailMultiAlternatives(
+        # The brand and names are settings or typed by people: a header stays one line.
+        subject=header_text(subject),
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[mailbox(name=customer.name, email=delivery.to_email)],
+        headers={"Message-ID": delivery.message_id, **(headers or {})},
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
 def transcript_email(delivery: Delivery) -> EmailMultiAlternatives:
     transcript = selectors.transcript_for_customer(chat_id=delivery.chat_id)
     customer = transcript.chat.customer
     brand = settings.HELPDESK_BRAND_NAME
     # The same signed form the widget shows after the chat (transcripts.feedback).
     rating_url = feedback.feedback_url(transcript.chat, base_url=settings.HELPDESK_PUBLIC_URL)
-    text, html = transcript_parts(transcript, rating_url=rating_url)
-    message = EmailMultiAlternatives(
-        # The brand comes from settings, but a header must stay one line whatever it holds.
-        subject=header_text(f"Your chat with {brand}"),
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[mailbox(name=customer.name, email=delivery.to_email)],
-        headers={"Message-ID": delivery.message_id},
+    return _email(
+        delivery,
+        customer=customer,
+        subject=f"Your chat with {brand}",
+        parts=transcript_parts(transcript, rating_url=rating_url),
     )
-    message.attach_alternative(html, "text/html")
-    return message
 
 
 def offer_email(delivery: Delivery) -> EmailMultiAlternatives:
@@ -60,21 +79,17 @@ def offer_email(delivery: Delivery) -> EmailMultiAlternatives:
         "confirm_url": offers.confirm_url(email=delivery.to_email, chat_id=delivery.chat_id),
         "unsubscribe_url": unsubscribe_url,
     }
-    text, html = _render("offer", context)
-    message = EmailMultiAlternatives(
-        subject=header_text(f"News and offers from {brand}"),
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[mailbox(name=customer.name, email=delivery.to_email)],
+    return _email(
+        delivery,
+        customer=customer,
+        subject=f"News and offers from {brand}",
+        parts=_render("offer", context),
         headers={
-            "Message-ID": delivery.message_id,
             # The URL holds only our host and a URL-safe token: nothing a customer typed.
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
-    message.attach_alternative(html, "text/html")
-    return message
 
 
 def missed_reply_email(delivery: Delivery) -> EmailMultiAlternatives:
@@ -84,18 +99,12 @@ def missed_reply_email(delivery: Delivery) -> EmailMultiAlternatives:
     customer = reply.chat.customer
     brand = settings.HELPDESK_BRAND_NAME
     context = {"brand_name": brand, "customer": customer, "reply": reply}
-    text, html = _render("missed_reply", context)
-    # The agent's name is theirs to type (a first name): header_text keeps it on one line.
-    who = reply.agent_name or brand
-    message = EmailMultiAlternatives(
-        subject=header_text(f"{who} replied to your chat with {brand}"),
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[mailbox(name=customer.name, email=delivery.to_email)],
-        headers={"Message-ID": delivery.message_id},
+    return _email(
+        delivery,
+        customer=customer,
+        subject=f"{reply.agent_name or brand} replied to your chat with {brand}",
+        parts=_render("missed_reply", context),
     )
-    message.attach_alternative(html, "text/html")
-    return message
 
 
 BUILDERS = {
