@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): `auto` is one per core; 0 runs the tests in pytest's own
+# process (for --pdb, or to read a failure's output in order).
+PYTEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
 .PHONY: help setup run test lint fmt check-deploy clean
@@ -20,11 +23,14 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed ## Create the virtualenv and install everything
 
+# Seeds in floor order: cannedresponses_seed_demo switches the answer bot on for the demo
+# topics that have articles, so helpdesk_seed_articles must have run.
 run: setup ## Migrate, load demo data and serve the product (127.0.0.1:8000)
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py cannedresponses_seed_demo
 	$(BIN)/python manage.py helpdesk_seed_articles
+	$(BIN)/python manage.py routing_seed_demo
+	$(BIN)/python manage.py cannedresponses_seed_demo
 	@echo ""
 	@echo "  Customer page  http://$(HOST):$(PORT)/chat/"
 	@echo "  Widget demo    http://$(HOST):$(PORT)/widget-demo/"
@@ -35,7 +41,7 @@ run: setup ## Migrate, load demo data and serve the product (127.0.0.1:8000)
 	$(BIN)/python -m helpdesk.server -b $(HOST) -p $(PORT)
 
 test: setup ## Run the whole test suite (set DATABASE_URL / REDIS_URL for real services)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: setup ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -113,12 +113,15 @@ FROM chat_chat WHERE closed_at IS NOT NULL AND id %% 5 < 2
 def _ensure_data() -> None:
     from django.db import connection, transaction
 
-    from chat.models import Chat
+    from chat.models import Chat, ReplyTally
+    from chat.tallies import tallies_rebuild
     from helpdesk.models import Customer, Topic
     from tests.factories import AgentFactory
 
     if Chat.objects.count() >= CHATS:
         print(f"Reusing the {CHATS:,} chats already in {BENCH_DB}.")
+        if not ReplyTally.objects.exists():
+            _timed("Counted the reply tallies", tallies_rebuild)
         return
     started = time.perf_counter()
     with transaction.atomic():
@@ -136,11 +139,21 @@ def _ensure_data() -> None:
         with connection.cursor() as cursor:
             for statement in (CHATS_SQL, MESSAGES_SQL, RATINGS_SQL):
                 cursor.execute(statement, params)
+        # The messages were inserted by SQL, not by message_post: count their tallies as the
+        # migration does for an existing database.
+        tallies_rebuild()
+        with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     print(
         f"Generated {CHATS:,} chats and {CHATS * MESSAGES_PER_CHAT:,} messages "
         f"in {time.perf_counter() - started:.1f} s."
     )
+
+
+def _timed(label: str, call: Callable[[], object]) -> None:
+    started = time.perf_counter()
+    result = call()
+    print(f"{label}: {result:,} rows in {time.perf_counter() - started:.1f} s.")
 
 
 def _best_of_3(label: str, call: Callable[[], object]) -> None:
@@ -210,6 +223,37 @@ def main() -> None:
     print("\nChat admin list, best of 3:")
     _best_of_3("first page: 100 rows with list_display", first_page)
     _best_of_3("the paginator's count(*)", lambda: chat_admin.get_queryset(request).count())
+
+    # The whole pages as a supervisor's browser gets them: middleware, the view, its queries,
+    # the template and (for metrics) the SVG charts.
+    from django.test import Client
+
+    from tests.factories import SupervisorFactory
+
+    supervisor = get_user_model().objects.filter(username="bench-supervisor").first()
+    supervisor = supervisor or SupervisorFactory(username="bench-supervisor")
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(supervisor)
+
+    def page(path: str) -> Callable[[], None]:
+        def get() -> None:
+            response = client.get(path)
+            if response.status_code != 200:
+                raise SystemExit(f"{path} answered {response.status_code}")
+
+        return get
+
+    range_query = f"since={since}&until={until}"
+    print("\nWhole pages (HTTP GET through Django, rendered), best of 3:")
+    for group_by in ("day", "agent", "topic"):
+        _best_of_3(
+            f"/admin/metrics/?group_by={group_by}",
+            page(f"/admin/metrics/?{range_query}&group_by={group_by}"),
+        )
+    _best_of_3(
+        "/admin/metrics/ CSV export (day)", page(f"/admin/metrics/?{range_query}&format=csv")
+    )
+    _best_of_3("/admin/chat/chat/ (first page)", page("/admin/chat/chat/"))
 
 
 if __name__ == "__main__":

@@ -6,15 +6,24 @@ from django.db import transaction
 from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
 
-from cannedresponses import tone
+from cannedresponses import selectors, tone
 from cannedresponses.models import (
+    BotAnswer,
+    BotAnswerArticle,
     CannedResponse,
     CannedResponseUse,
     ToneRule,
+    TopicBot,
     TopicGreeting,
     normalize_shortcut,
 )
-from helpdesk.admin_roles import SupervisorsManage, request_is_supervisor
+from helpdesk.admin import TopicAdmin
+from helpdesk.admin_roles import (
+    SupervisorsManage,
+    SupervisorsReadOnlyAdmin,
+    request_is_supervisor,
+)
+from helpdesk.models import Topic
 
 
 class CannedResponseForm(forms.ModelForm):
@@ -137,3 +146,85 @@ class TopicGreetingAdmin(SupervisorsManage, admin.ModelAdmin):
     list_filter = ["enabled"]
     list_select_related = ["topic"]
     search_fields = ["topic__name", "topic__slug"]
+
+
+class GreetingTopicAdmin(TopicAdmin):
+    """The topics list with whether new chats get the automatic greeting. helpdesk sits below
+    cannedresponses and knows nothing of greetings, so this app registers the subclass in
+    helpdesk's place (its admin module imports helpdesk's, which registers first)."""
+
+    list_display = [*TopicAdmin.list_display, "greeting"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Topic]:
+        return selectors.topics_with_greeting(super().get_queryset(request))
+
+    @admin.display(description="automatic greeting")
+    def greeting(self, topic: Topic) -> str:
+        # The order of selectors.greeting_response_for: switched off, the topic's own, shared.
+        if topic.greeting_off:  # type: ignore[attr-defined]
+            return "off"
+        if topic.greeting_own:  # type: ignore[attr-defined]
+            return "on (the topic's /greet)"
+        if topic.greeting_shared:  # type: ignore[attr-defined]
+            return "on (the shared /greet)"
+        return "off (no /greet response)"
+
+
+admin.site.unregister(Topic)
+admin.site.register(Topic, GreetingTopicAdmin)
+
+
+# --- The answer bot (docs/knowledge-base.md, "Answer bot") ----------------------------------------
+
+
+@admin.register(TopicBot)
+class TopicBotAdmin(SupervisorsManage, admin.ModelAdmin):
+    """Per topic, whether the answer bot offers articles to customers waiting in the queue.
+    A topic without a row has no bot."""
+
+    list_display = ["topic", "is_enabled", "max_articles", "min_match"]
+    list_editable = ["is_enabled", "max_articles", "min_match"]
+    list_filter = ["is_enabled"]
+    list_select_related = ["topic"]
+    search_fields = ["topic__name", "topic__slug"]
+
+
+class BotAnswerArticleInline(admin.TabularInline):
+    model = BotAnswerArticle
+    extra = 0
+    can_delete = False
+    fields = ["position", "title", "article"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request_is_supervisor(request) or super().has_view_permission(request, obj)
+
+
+@admin.register(BotAnswer)
+class BotAnswerAdmin(SupervisorsReadOnlyAdmin):
+    """What the bot answered and what customers said of it: filter on "Did not answer it" to
+    find the articles to improve. Written by the bot only."""
+
+    list_display = ["created_at", "chat", "question", "articles", "feedback"]
+    list_filter = ["feedback", ("chat__topic", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["question", "offered__title"]
+    list_select_related = ["chat"]
+    readonly_fields = ["chat", "message", "question_seq", "question", "feedback", "feedback_at"]
+    fields = readonly_fields
+    inlines = [BotAnswerArticleInline]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BotAnswer]:
+        # The offered titles of a page of answers in one more query, not one per row.
+        return super().get_queryset(request).prefetch_related("offered")
+
+    @admin.display(description="articles offered")
+    def articles(self, answer: BotAnswer) -> str:
+        # Plain text: the admin escapes it like any value (titles are typed by people).
+        return " · ".join(item.title for item in answer.offered.all())

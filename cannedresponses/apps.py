@@ -24,3 +24,17 @@ class CannedResponsesConfig(AppConfig):
         chat_events.chat_assigned.connect(
             receivers.on_chat_assigned, dispatch_uid="cannedresponses.greeting"
         )
+        # The answer bot (docs/knowledge-base.md, "Answer bot"): customer questions of queued
+        # chats are answered in a task; its customer frames go through chat's dispatcher.
+        from cannedresponses import answerbot_handlers
+        from chat import dispatch
+
+        chat_events.message_posted.connect(
+            receivers.on_message_posted, dispatch_uid="cannedresponses.answerbot"
+        )
+        for frame_type, handler in (
+            ("bot_status", answerbot_handlers.bot_status_frame),
+            ("bot_feedback", answerbot_handlers.bot_feedback_frame),
+            ("human", answerbot_handlers.human_frame),
+        ):
+            dispatch.register_frame_handler(role="customer", frame_type=frame_type, handler=handler)

@@ -65,3 +65,24 @@ class BodyNoLongerValid(DomainError):
 class WrongTopic(InvalidInput):
     code = "wrong_topic"
     default_detail = "This response belongs to another topic than the chat's."
+
+
+# --- The answer bot's customer frames (docs/protocol.md, "Answer bot") ----------------------------
+
+
+class BotAnswerNotFound(NotFound):
+    # Also a message of the chat that is not an automated answer: the same answer for both.
+    code = "bot_answer_not_found"
+    default_detail = "There is no automated answer with this number in your chat."
+
+
+class BotFeedbackGiven(DomainError):
+    code = "feedback_given"
+    status = 409
+    default_detail = "You already told us whether this answer helped."
+
+
+class BotNotQueued(DomainError):
+    code = "not_queued"
+    status = 409
+    default_detail = "An agent has joined your chat: you can ask them here."

@@ -1,10 +1,16 @@
-"""Canned responses (quick replies with placeholders), their use per agent, and tone rules."""
+"""Canned responses (quick replies with placeholders), their use per agent, tone rules, and the
+answer bot's settings and answers."""
 
 import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    ProhibitNullCharactersValidator,
+)
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -286,3 +292,127 @@ class TopicGreeting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic}: greeting {'on' if self.enabled else 'off'}"
+
+
+# --- The answer bot (docs/knowledge-base.md, "Answer bot") -------------------------------------
+
+BOT_MAX_ARTICLES = 2
+BOT_DEFAULT_MIN_MATCH = 50
+
+
+class TopicBot(models.Model):
+    """The answer bot of one topic: while a chat of the topic waits in the queue, the bot
+    offers knowledge base articles matching the customer's questions. A topic without a row,
+    or with `is_enabled` off, has no bot."""
+
+    topic = models.OneToOneField(
+        "helpdesk.Topic", on_delete=models.CASCADE, related_name="bot_setting"
+    )
+    is_enabled = models.BooleanField(
+        default=False,
+        help_text="While a chat of this topic waits for an agent, offer knowledge base "
+        "articles that match the customer's questions.",
+    )
+    max_articles = models.PositiveSmallIntegerField(
+        default=BOT_MAX_ARTICLES,
+        choices=[(1, "1"), (2, "2")],
+        help_text="Articles offered per answer, best first.",
+    )
+    min_match = models.PositiveSmallIntegerField(
+        default=BOT_DEFAULT_MIN_MATCH,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Percent of the question's keywords (common words like 'how', 'my', 'the' "
+        "aside) an article must contain to be offered. Higher: fewer, surer answers.",
+    )
+
+    class Meta:
+        verbose_name = "answer bot of a topic"
+        verbose_name_plural = "answer bots per topic"
+        ordering = ["topic__name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_articles__gte=1, max_articles__lte=BOT_MAX_ARTICLES),
+                name="topicbot_max_articles_1_2",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_match__gte=1, min_match__lte=100),
+                name="topicbot_min_match_percent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic}: answer bot {'on' if self.is_enabled else 'off'}"
+
+
+class BotChat(models.Model):
+    """The bot's state in one chat: whether the customer asked for a person (then the bot
+    stepped aside for good). An assignment needs no row: `Chat.assigned_at` says it."""
+
+    chat = models.OneToOneField(
+        "chat.Chat", on_delete=models.CASCADE, primary_key=True, related_name="bot_state"
+    )
+    human_requested_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "answer bot in a chat"
+
+    def __str__(self) -> str:
+        return f"bot of chat {self.chat_id}"
+
+
+class BotAnswer(models.Model):
+    """One automated answer: the bot message, the customer message it answered, the articles
+    it offered, and what the customer said of it (the metrics count rejections per article)."""
+
+    class Feedback(models.TextChoices):
+        NONE = "", "Not answered"
+        HELPFUL = "helpful", "Answered the question"
+        REJECTED = "rejected", "Did not answer it"
+
+    chat = models.ForeignKey("chat.Chat", on_delete=models.CASCADE, related_name="bot_answers")
+    message = models.OneToOneField(
+        "chat.Message", on_delete=models.CASCADE, related_name="bot_answer"
+    )
+    # The seq of the customer message it answers: one answer per question, whatever the
+    # number of times the task runs.
+    question_seq = models.PositiveIntegerField()
+    question = models.TextField(max_length=4000)
+    feedback = models.CharField(
+        max_length=16, choices=Feedback.choices, blank=True, default=Feedback.NONE
+    )
+    feedback_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "answer bot answer"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chat", "question_seq"], name="botanswer_one_per_question"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"bot answer #{self.pk} in chat {self.chat_id}"
+
+
+class BotAnswerArticle(models.Model):
+    """An article one answer offered, in its place (1: best)."""
+
+    answer = models.ForeignKey(BotAnswer, on_delete=models.CASCADE, related_name="offered")
+    # Kept when the article is deleted: the metrics still name it by its title as offered.
+    article = models.ForeignKey(
+        "helpdesk.Article", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    title = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["answer", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["answer", "position"], name="botanswerarticle_place")
+        ]
+
+    def __str__(self) -> str:
+        return self.title

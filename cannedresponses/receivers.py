@@ -24,3 +24,16 @@ def on_chat_assigned(sender: Any, *, chat_id: int, agent_id: int, **kwargs: Any)
         services.greeting_post(chat_id=chat_id, agent_id=agent_id)
     except Exception:
         logger.exception("could not post the greeting of chat %s", chat_id)
+
+
+def on_message_posted(sender: Any, *, chat_id: int, message_id: int, **kwargs: Any) -> None:
+    """A customer question in a queued chat may get an automated answer: queued as a Celery
+    task, never on the way of the assignment. A failure is logged: the message is stored."""
+    from cannedresponses import answerbot
+
+    try:
+        answerbot.bot_answer_later(message_id=message_id)
+    except Exception:
+        logger.exception(
+            "the answer bot could not look at message %s of chat %s", message_id, chat_id
+        )

@@ -4,7 +4,7 @@ from collections.abc import Collection
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, Lower
 
 from cannedresponses import phrases, tone
@@ -162,3 +162,52 @@ def greeting_response_for(*, topic_id: int) -> CannedResponse | None:
     # "shared" sorts before "topic": order the topic's own first explicitly.
     by_scope = {response.scope: response for response in candidates}
     return by_scope.get(Scope.TOPIC) or by_scope.get(Scope.SHARED)
+
+
+def topics_with_greeting(topics: QuerySet[Topic]) -> QuerySet[Topic]:
+    """The topics annotated with what `greeting_response_for` would decide, in the same query:
+    `greeting_off` (switched off), `greeting_own` (an active /greet of the topic) and
+    `greeting_shared` (an active shared /greet). For list screens."""
+    greet = CannedResponse.objects.filter(shortcut=GREETING_SHORTCUT, is_active=True)
+    return topics.annotate(
+        greeting_off=Exists(TopicGreeting.objects.filter(topic_id=OuterRef("pk"), enabled=False)),
+        greeting_own=Exists(greet.filter(scope=Scope.TOPIC, topic_id=OuterRef("pk"))),
+        greeting_shared=Exists(greet.filter(scope=Scope.SHARED)),
+    )
+
+
+# --- The integrators' API (/api/v1/canned-responses/) -----------------------------------------
+
+
+def responses_for_api(
+    *,
+    agent: Any,
+    include_inactive: bool,
+    topic_id: int | None = None,
+    scope: str | None = None,
+    active: bool | None = None,
+    search: str | None = None,
+) -> QuerySet[CannedResponse]:
+    """What the API's user may read: the shared and topic responses (inactive ones only with
+    `include_inactive`, i.e. for supervisors) and their own personal ones, never another
+    agent's. `topic_id`: what fits a chat of that topic (shared, that topic's, their own).
+    `search`: in the title, shortcut or body, ignoring case. With the user's own use
+    (`use_count`, `last_used_at`), joined: one query."""
+    team = Q(scope__in=[Scope.SHARED, Scope.TOPIC])
+    if not include_inactive:
+        team &= Q(is_active=True)
+    rows = _with_use(
+        CannedResponse.objects.filter(team | Q(scope=Scope.PERSONAL, owner_id=agent.pk)),
+        agent=agent,
+    )
+    if topic_id is not None:
+        rows = rows.filter(~Q(scope=Scope.TOPIC) | Q(topic_id=topic_id))
+    if scope:
+        rows = rows.filter(scope=scope)
+    if active is not None:
+        rows = rows.filter(is_active=active)
+    if search:
+        rows = rows.filter(
+            Q(title__icontains=search) | Q(shortcut__icontains=search) | Q(body__icontains=search)
+        )
+    return rows

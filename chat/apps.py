@@ -24,3 +24,4 @@ class ChatConfig(AppConfig):
         dispatch.register_frame_handler(
             role="agent", frame_type="block", handler=block_handlers.block_frame
         )
+        from chat import webhook_receivers  # noqa: F401  (chat's events as webhooks)

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from chat import services
 from chat.models import Chat
+from helpdesk.identity import customer_identified
 from helpdesk.models import CustomerBlock, Topic
 from helpdesk.services import (
     block_create,
@@ -38,16 +39,34 @@ def chat_start_for_visitor(
     browser_key: str = "",
     ip: str = "",
     timezone: str = "",
+    external_id: str = "",
+    external_id_hash: str = "",
 ) -> Chat:
     """A visitor of the public API opens a chat.
 
     Refused, with nothing stored, if they are blocked (CustomerBlocked, checked first: a
     blocked customer must not be invited to leave a message instead) or the topic is closed
     (TopicClosed). `ip` is the client address as the API's throttling sees it; only its keyed
-    hash is kept.
+    hash is kept. With `external_id` (a site's logged-in customer) the chat joins that
+    customer's one record, if `external_id_hash` proves it (IdentityInvalid otherwise).
     """
     customer_ensure_not_blocked(email=email, browser_key=browser_key, ip=ip)
     topic_ensure_open(topic=topic)
+    if external_id:
+        customer = customer_identified(
+            external_id=external_id,
+            signature=external_id_hash,
+            name=name,
+            email=email,
+            consent_transcript=consent_transcript,
+            consent_marketing=consent_marketing,
+            browser_key=browser_key,
+            ip=ip,
+            time_zone=timezone,
+        )
+        return services.chat_start(
+            topic=topic, name=name, first_message=first_message, customer=customer
+        )
     chat = services.chat_start(
         topic=topic,
         name=name,

@@ -65,3 +65,10 @@ class NoteEmpty(InvalidInput):
 class NoteTooLong(InvalidInput):
     code = "note_too_long"
     default_detail = "A note can be at most 2000 characters long."
+
+
+class CustomerNotFound(NotFound):
+    # Also the answer for a customer the caller may not read (the integrators' API): existence
+    # is not leaked.
+    code = "customer_not_found"
+    default_detail = "No such customer."

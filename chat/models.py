@@ -37,6 +37,9 @@ class Chat(models.Model):
         BLOCKED = "blocked", "Customer blocked"
         # Nobody wrote for HELPDESK_INACTIVITY_CLOSE_SECONDS (transcripts' sweep).
         INACTIVE = "inactive", "Closed after inactivity"
+        # The customer said an automated answer solved their question and closed the chat
+        # while still queued (cannedresponses' answer bot).
+        RESOLVED_BY_BOT = "resolved_by_bot", "Resolved by the answer bot"
 
     topic = models.ForeignKey("helpdesk.Topic", on_delete=models.PROTECT, related_name="chats")
     customer = models.ForeignKey(
@@ -123,6 +126,9 @@ class Message(models.Model):
         CUSTOMER = "customer", "Customer"
         AGENT = "agent", "Agent"
         SYSTEM = "system", "System"
+        # An automated answer (cannedresponses' answer bot): written by no person, shown
+        # labelled as automated; it answers nothing for the metrics nor the waiting timer.
+        BOT = "bot", "Automated answer"
 
     class Origin(models.TextChoices):
         # How an agent's message was written: metrics count canned replies per chat.
@@ -146,6 +152,9 @@ class Message(models.Model):
     origin = models.CharField(max_length=16, choices=Origin.choices, blank=True, default="")
     # Tone-guard phrases the agent was warned about and sent anyway (staff only).
     tone_overrides = models.JSONField(default=list, blank=True)
+    # The structured part of an automated message, sent with it on the wire (a bot answer:
+    # the articles offered and the question they answer); empty for everything else.
+    data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -162,6 +171,30 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} in chat {self.chat_id}"
+
+
+# Agent messages that were not typed: their share tells how much of the work is templated.
+TEMPLATED_ORIGINS = (Message.Origin.CANNED, Message.Origin.GREETING, Message.Origin.HOLD)
+
+
+class ReplyTally(models.Model):
+    """Per chat and agent: replies sent, how many were templated, how many went out over a
+    tone warning. Kept by `chat.services.message_post` under the chat's lock, so the metrics
+    sum about one row per chat instead of scanning every message (docs/metrics.md)."""
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="reply_tallies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    replies = models.PositiveIntegerField(default=0)
+    templated_replies = models.PositiveIntegerField(default=0)
+    tone_warned_replies = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "author"], name="replytally_unique_author")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.replies} replies by {self.author_id} in chat {self.chat_id}"
 
 
 NOTE_MAX_LENGTH = 2000

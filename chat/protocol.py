@@ -195,7 +195,7 @@ def staff_display_name(user: Any) -> str:
 
 
 def message_frame(message: Message, *, customer_name: str) -> dict[str, Any]:
-    return {
+    frame = {
         "type": "message",
         "chat": message.chat_id,
         "seq": message.seq,
@@ -205,6 +205,10 @@ def message_frame(message: Message, *, customer_name: str) -> dict[str, Any]:
         "created_at": _iso(message.created_at),
         "client_msg_id": message.client_msg_id or None,
     }
+    if message.kind == Message.Kind.BOT:
+        # Only automated answers carry it: every other frame stays exactly as it was.
+        frame["bot"] = message.data or {}
+    return frame
 
 
 def ack_frame(message: Message) -> dict[str, Any]:

@@ -219,12 +219,21 @@ def _transfers(chat: Chat) -> list[dict[str, Any]]:
     ]
 
 
+def _same_customer(customer: Customer) -> Q:
+    """Chats of the same person: their own record (one for a verified widget identity, whose
+    chats all share it) and chats left under the same email."""
+    rule = Q(customer_id=customer.pk)
+    if customer.email:
+        rule |= Q(customer__email__iexact=customer.email)
+    return rule
+
+
 def _history(chat: Chat) -> dict[str, list[dict[str, Any]]]:
     email = chat.customer.email
-    if not email:
+    if not email and not chat.customer.external_id:
         return {"chats": [], "tickets": []}
     earlier = (
-        Chat.objects.filter(customer__email__iexact=email)
+        Chat.objects.filter(_same_customer(chat.customer))
         .exclude(pk=chat.pk)
         .select_related("topic", "agent")
         .order_by("-created_at", "-pk")[:HISTORY_LIMIT]
@@ -249,7 +258,7 @@ def _history(chat: Chat) -> dict[str, list[dict[str, Any]]]:
             "topic": ticket.topic.name,
             "url": reverse("helpdesk:ticket-detail", args=[ticket.pk]),
         }
-        for ticket in tickets_for_email(email=email, limit=HISTORY_LIMIT)
+        for ticket in (tickets_for_email(email=email, limit=HISTORY_LIMIT) if email else [])
     ]
     return {"chats": chats, "tickets": tickets}
 
@@ -263,7 +272,8 @@ def chat_summary_frame(
     now = now or timezone.now()
     rows = list(
         Message.objects.filter(chat=chat)
-        .exclude(kind=Message.Kind.SYSTEM)
+        # Automated answers are no one's reply: the customer still waits for a person.
+        .exclude(kind__in=[Message.Kind.SYSTEM, Message.Kind.BOT])
         .order_by("seq")
         .values_list("kind", "created_at", "origin")
     )
@@ -282,7 +292,13 @@ def chat_summary_frame(
         "chat": chat.pk,
         "status": chat.status,
         "topic": {"slug": chat.topic.slug, "name": chat.topic.name},
-        "customer": {"name": chat.customer.name, "email": chat.customer.email or None},
+        "customer": {
+            "name": chat.customer.name,
+            "email": chat.customer.email or None,
+            # Proven by the site that embeds the widget (docs/widget-identity.md).
+            "verified": bool(chat.customer.external_id),
+            "external_id": chat.customer.external_id or None,
+        },
         "agent": (
             {"id": chat.agent.pk, "name": protocol.staff_display_name(chat.agent)}
             if chat.agent
@@ -322,13 +338,17 @@ def chat_for_transcript(*, chat_id: int, agent: Any) -> tuple[Chat, list[Message
     member may read, or an earlier chat of a customer they are serving now (the summary's
     history links here). ChatNotFound for any other."""
     access = staff_access(user=agent)
-    serving = Chat.objects.filter(
+    serving_by_email = Chat.objects.filter(
         agent_id=agent.pk, status=Chat.Status.ACTIVE, customer__email__iexact=OuterRef("email")
     ).exclude(customer__email="")
+    serving_by_record = Chat.objects.filter(
+        agent_id=agent.pk, status=Chat.Status.ACTIVE, customer_id=OuterRef("pk")
+    )
     rule = readable_by(agent, access=access)
     if not access.is_supervisor:
         # (For a supervisor `rule` is the empty Q, "every chat": OR-ing it would narrow it.)
-        rule |= Q(customer__in=Customer.objects.filter(Exists(serving)))
+        serving = Exists(serving_by_email) | Exists(serving_by_record)
+        rule |= Q(customer__in=Customer.objects.filter(serving))
     chat = (
         Chat.objects.select_related("topic", "customer", "agent", "transferred_by")
         .filter(rule, pk=chat_id)

@@ -5,6 +5,7 @@ checks the transition against `chat.states`, writes, records a ChatEvent, and pu
 and domain signals only after commit (`chat.events`).
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -39,8 +40,9 @@ from chat.models import (
 )
 from chat.selectors import last_customer_message_body
 from chat.states import ChatStatus, Transition, TransitionNotAllowed, can, next_status
+from chat.tallies import tally_agent_message
 from helpdesk.errors import Forbidden
-from helpdesk.models import Topic
+from helpdesk.models import Customer, Topic
 from helpdesk.roles import is_agent, is_supervisor
 from helpdesk.services import customer_create
 
@@ -152,6 +154,7 @@ def _append(
     client_msg_id: str = "",
     origin: str = "",
     tone_overrides: list[str] | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Message:
     """Store the next message of a locked chat; the caller saves the chat afterwards."""
     chat.last_seq += 1
@@ -164,6 +167,7 @@ def _append(
         client_msg_id=client_msg_id,
         origin=origin,
         tone_overrides=tone_overrides or [],
+        data=data or {},
     )
 
 
@@ -228,11 +232,15 @@ def chat_start(
     first_message: str = "",
     consent_transcript: bool = False,
     consent_marketing: bool = False,
+    customer: Customer | None = None,
 ) -> Chat:
-    """A customer opens a chat: it is queued, greeted, and holds their first question."""
+    """A customer opens a chat: it is queued, greeted, and holds their first question.
+
+    `customer`: a known customer's record (a verified widget identity); otherwise a new
+    customer is made from `name`, `email` and the consents."""
     # An optional first question of only blanks is no question.
     first_message = clean_message_body(first_message) if first_message.strip() else ""
-    customer = customer_create(
+    customer = customer or customer_create(
         name=name,
         email=email,
         consent_transcript=consent_transcript,
@@ -360,6 +368,8 @@ def message_post(
         origin=origin,
         tone_overrides=list(tone_overrides),
     )
+    if kind == Message.Kind.AGENT:
+        tally_agent_message(message)
     if kind == Message.Kind.CUSTOMER:
         chat.last_customer_message_at = now
         chat.awaiting_reply_since = chat.awaiting_reply_since or now
@@ -387,6 +397,30 @@ def message_post(
         # customer still waits.
         _publish_staff_chat(chat)
     return PostResult(message=message, created=True)
+
+
+@transaction.atomic
+def bot_message_post(*, chat_id: int, body: str, data: dict[str, Any] | None = None) -> Message:
+    """An automated message (cannedresponses' answer bot) in an open chat, stored and
+    published to the customer and to staff like any message, with its structured `data`
+    (e.g. the articles offered), which the `message` frame carries as `bot`.
+
+    It answers nothing: the customer's wait for a person (`awaiting_reply_since`, the first
+    response time, the console's timer) is untouched. `chat_closed` on a closed chat. Whether
+    the bot may speak now is the caller's rule: it takes `lock_chat` first in the same
+    transaction and decides under that lock, so no assignment can slip in between.
+    """
+    chat = lock_chat(chat_id)
+    if chat.status == Chat.Status.CLOSED:
+        raise ChatClosed()
+    body = clean_message_body(body)
+    data = dict(data or {})
+    # Stored as JSON and sent on the wire: refuse what would not survive either, here.
+    json.dumps(data)
+    message = _append(chat, kind=Message.Kind.BOT, body=body, data=data)
+    chat.save(update_fields=["last_seq"])
+    _publish_message(chat, message)
+    return message
 
 
 @transaction.atomic

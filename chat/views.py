@@ -14,6 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from chat.errors import ChatNotFound
 from chat.protocol import staff_display_name
 from chat.selectors import chat_for_transcript
+from helpdesk.identity import identity_demo_tag
 from helpdesk.roles import is_agent, is_supervisor
 from helpdesk.selectors import ticket_open_count, topic_list_active_with_availability
 
@@ -37,8 +38,11 @@ def customer_chat(request: HttpRequest) -> HttpResponse:
 
 
 def widget_demo(request: HttpRequest) -> HttpResponse:
-    """A make-believe shop page that embeds the widget with its one script tag."""
-    return render(request, "chat/widget_demo.html")
+    """A make-believe shop page that embeds the widget with its one script tag. With
+    `?signed_in=1` its customer is logged in and the tag carries their signed identity."""
+    signed_in = request.GET.get("signed_in") == "1"
+    context = {"signed_in": signed_in, "identity": identity_demo_tag() if signed_in else None}
+    return render(request, "chat/widget_demo.html", context)
 
 
 @login_required

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class HelpdeskConfig(AppConfig):
@@ -8,6 +9,16 @@ class HelpdeskConfig(AppConfig):
 
     def ready(self) -> None:
         from helpdesk import checks  # noqa: F401  (registers the system checks)
+        from helpdesk.api import access  # noqa: F401  (registers the token's OpenAPI scheme)
+        from helpdesk.models import WebhookSubscription
+        from helpdesk.webhooks import listened_events_forget
+
+        for signal in (post_save, post_delete):
+            signal.connect(
+                listened_events_forget,
+                sender=WebhookSubscription,
+                dispatch_uid=f"webhooks-forget-{signal}",
+            )
 
 
 class HelpdeskAdminConfig(AdminConfig):

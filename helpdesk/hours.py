@@ -208,3 +208,33 @@ def is_open(topic: Topic, at: datetime) -> bool:
 def next_opening(topic: Topic, at: datetime) -> datetime | None:
     """When the topic next opens after `at` (aware, in the topic's zone); None if open."""
     return schedule_of(topic).next_opening(at)
+
+
+_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _clock(value: time, *, closing: bool = False) -> str:
+    return "24:00" if closing and value == MIDNIGHT else f"{value:%H:%M}"
+
+
+def week_summary(schedule: Schedule) -> str:
+    """The week in one line for list screens, e.g. "Mon-Fri 09:00-12:00, 13:00-17:00; Sat
+    10:00-14:00": consecutive days with the same intervals share one entry, closed days are
+    left out. No intervals at all: "always open"."""
+    if schedule.always_open:
+        return "always open"
+    days: dict[int, list[str]] = {}
+    for interval in sorted(schedule.intervals, key=lambda i: (i.weekday, i.opens)):
+        span = f"{_clock(interval.opens)}-{_clock(interval.closes, closing=True)}"
+        days.setdefault(interval.weekday, []).append(span)
+    runs: list[tuple[int, int, list[str]]] = []  # first day, last day, the day's intervals
+    for weekday in sorted(days):
+        if runs and runs[-1][1] == weekday - 1 and runs[-1][2] == days[weekday]:
+            runs[-1] = (runs[-1][0], weekday, runs[-1][2])
+        else:
+            runs.append((weekday, weekday, days[weekday]))
+    entries = []
+    for first, last, spans in runs:
+        names = _DAY_NAMES[first] if first == last else f"{_DAY_NAMES[first]}-{_DAY_NAMES[last]}"
+        entries.append(f"{names} {', '.join(spans)}")
+    return "; ".join(entries)

@@ -2,6 +2,7 @@
 the messages (tickets) they leave us."""
 
 import secrets
+import uuid
 import zoneinfo
 from datetime import time, timedelta
 
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 # The longest message a customer may leave (the same rule as a chat message).
 TICKET_BODY_MAX_LENGTH = 4000
@@ -121,10 +123,20 @@ class Customer(models.Model):
     ip_hash = models.CharField(max_length=64, blank=True)
     # The customer's IANA time zone as their browser reported it: emails show their times.
     timezone = models.CharField(max_length=64, blank=True)
+    # The customer's id on the integrator's own site, trusted only when the widget proved it
+    # with an HMAC made with an IdentitySecret: it links every chat of theirs to one record.
+    external_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         indexes = [models.Index(fields=["email"], name="customer_email_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="customer_external_id_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.email else self.name
@@ -313,3 +325,186 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+API_TOKEN_PREFIX = "hd_"  # noqa: S105  (a label, not a secret)
+
+
+class ApiToken(models.Model):
+    """An integrator's key to the REST API. It acts as its user (an agent or a supervisor,
+    often a dedicated "CRM integration" account) and its scope narrows that further: a read
+    token never writes. Only a hash of the secret is kept; the token itself is shown once."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Read and write"
+
+    name = models.CharField(max_length=100, help_text="What uses it, e.g. “CRM sync”.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        help_text="The token acts as this agent or supervisor, with their access.",
+    )
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.READ)
+    # Public part of the token: finds the row without scanning, and names it in lists.
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    requests_per_minute = models.PositiveIntegerField(
+        default=600, help_text="Requests beyond this rate get HTTP 429."
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({API_TOKEN_PREFIX}{self.prefix}…)"
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == self.Scope.WRITE
+
+
+class IdentitySecret(models.Model):
+    """The secret a site signs its logged-in customer's id with (widget identity verification).
+    Several may be live at once so a site can rotate without a gap; a revoked one proves
+    nothing. Kept in clear: checking an HMAC needs the key itself."""
+
+    name = models.CharField(max_length=100, help_text="Which site or environment uses it.")
+    secret = models.CharField(max_length=128, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Webhooks (docs/webhooks.md) ---------------------------------------------------------------
+
+# The events a subscription may ask for, with what they mean (the admin's checkboxes).
+WEBHOOK_EVENTS = (
+    ("chat.created", "A customer started a chat"),
+    ("chat.assigned", "A chat was given to an agent"),
+    ("message.created", "A message was posted in a chat"),
+    ("chat.transferred", "A chat was transferred to a colleague, a senior or a topic"),
+    ("chat.closed", "A chat ended"),
+    ("rating.received", "A customer rated a chat"),
+    ("ticket.created", "A customer left a message (a ticket)"),
+)
+WEBHOOK_EVENT_NAMES = frozenset(name for name, _ in WEBHOOK_EVENTS)
+# Sent only by the admin's "send a test ping" action, whatever a subscription's events.
+WEBHOOK_PING_EVENT = "ping"
+WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105  (a label, not a secret)
+
+
+def new_webhook_secret() -> str:
+    return WEBHOOK_SECRET_PREFIX + secrets.token_hex(32)
+
+
+def validate_webhook_events(value: object) -> None:
+    """A non-empty list of known event names, each once."""
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Choose at least one event.", code="events_required")
+    unknown = [
+        item for item in value if not isinstance(item, str) or item not in WEBHOOK_EVENT_NAMES
+    ]
+    if unknown:
+        raise ValidationError(
+            "Unknown event: %(event)s.",
+            code="event_unknown",
+            params={"event": str(unknown[0])[:50]},
+        )
+    if len(set(value)) != len(value):
+        raise ValidationError("An event is listed twice.", code="event_repeated")
+
+
+def _validate_webhook_url(value: str) -> None:
+    # Imported here: the HTTP module reads settings and sockets, the models need only its rules.
+    from helpdesk.webhook_http import validate_webhook_url
+
+    validate_webhook_url(value)
+
+
+class WebhookSubscription(models.Model):
+    """An integrator's endpoint and the events it wants, signed with its own secret. One that
+    keeps failing is disabled (`disabled_at`, with the reason) until a supervisor re-enables it."""
+
+    name = models.CharField(max_length=100, help_text="What receives the events, e.g. “CRM”.")
+    url = models.CharField(
+        "URL",
+        max_length=500,
+        validators=[_validate_webhook_url],
+        help_text="An http:// or https:// address that accepts POST requests.",
+    )
+    events = models.JSONField(default=list, validators=[validate_webhook_events])
+    secret = models.CharField(max_length=80, default=new_webhook_secret, editable=False)
+    is_active = models.BooleanField(
+        default=True, help_text="Inactive subscriptions receive nothing."
+    )
+    # Deliveries that failed one after the other (every attempt); a success resets it.
+    failure_streak = models.PositiveIntegerField(default=0, editable=False)
+    disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    disabled_reason = models.CharField(max_length=300, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = "webhook subscription"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription: its payload, kept as sent, and how sending it went."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=40)
+    # The receiver's idempotency key: the `id` of the body and the X-Helpdesk-Delivery header.
+    delivery_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    # The event's `data` (the body adds id, event and created_at around it).
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # A pending delivery is (re)tried from this time on; the sweep picks up overdue ones.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The newest lines of the attempts' history (errors, redeliveries).
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "webhook delivery"
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due_idx"),
+            models.Index(fields=["subscription", "-created_at"], name="webhook_delivery_sub_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.delivery_id}"

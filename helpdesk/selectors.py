@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from helpdesk.addresses import address_hash
 from helpdesk.hours import PACKED_HOURS, packed_hours, schedule_of
-from helpdesk.models import Article, CustomerBlock, Ticket, TicketReply, Topic
+from helpdesk.models import Article, Customer, CustomerBlock, Ticket, TicketReply, Topic
+from helpdesk.query_filters import created_between, filter_given
 
 
 def topic_list_active() -> QuerySet[Topic]:
@@ -268,3 +269,62 @@ def active_block_for(*, email: str, browser_key: str, ip: str) -> CustomerBlock 
     if not who:
         return None
     return CustomerBlock.objects.filter(who, lifted_at__isnull=True).order_by("-created_at").first()
+
+
+# --- The integrators' API (/api/v1/) ------------------------------------------------------------
+
+
+def topics_for_api(*, active: bool | None = None) -> QuerySet[Topic]:
+    """Topics (all, or only the active or inactive ones) with their business hours folded in
+    (`packed_hours`): the hours and whether a topic is open cost no further query."""
+    topics = Topic.objects.annotate(**{PACKED_HOURS: packed_hours("pk")})
+    if active is not None:
+        topics = topics.filter(is_active=active)
+    return topics
+
+
+def topic_get_for_api(*, topic_id: int) -> Topic | None:
+    return topics_for_api().filter(pk=topic_id).first()
+
+
+def tickets_for_api(
+    *,
+    status: str | None = None,
+    email: str | None = None,
+    reference: str | None = None,
+    topic_id: int | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> QuerySet[Ticket]:
+    """Tickets matching every filter given, with their topic and customer (one query a page).
+    Tickets are team-wide, as in the console: every agent answers any of them."""
+    tickets = filter_given(
+        Ticket.objects.select_related("topic", "customer"),
+        status=status,
+        email__iexact=email,
+        reference__iexact=reference,
+        topic_id=topic_id,
+    )
+    return created_between(tickets, after=created_after, before=created_before)
+
+
+def articles_for_api(
+    *,
+    include_unpublished: bool,
+    published: bool | None = None,
+    topic_id: int | None = None,
+) -> QuerySet[Article]:
+    """Articles with their topic: published ones only unless `include_unpublished` (what a
+    supervisor may see), then narrowed by the filters."""
+    articles = Article.objects.select_related("topic")
+    if not include_unpublished:
+        articles = articles.filter(is_published=True)
+    return filter_given(articles, is_published=published, topic_id=topic_id)
+
+
+def article_get_for_api(*, article_id: int, include_unpublished: bool) -> Article | None:
+    return articles_for_api(include_unpublished=include_unpublished).filter(pk=article_id).first()
+
+
+def customer_get(*, customer_id: int) -> Customer | None:
+    return Customer.objects.filter(pk=customer_id).first()

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from helpdesk import webhooks
 from helpdesk.addresses import address_hash
 from helpdesk.articles import ARTICLE_BODY_MAX_LENGTH, article_tags_normalise
 from helpdesk.errors import (
@@ -74,7 +75,8 @@ def customer_create(
         browser_key=browser_key,
         ip_hash=address_hash(ip),
     )
-    customer.full_clean()
+    # An anonymous customer has no external id: its uniqueness check would be a wasted query.
+    customer.full_clean(exclude=["external_id"])
     customer.save()
     return customer
 
@@ -183,6 +185,8 @@ def ticket_create(
     from helpdesk import tasks  # tasks import this module
 
     transaction.on_commit(partial(tasks.send_ticket_confirmation.delay, ticket_id=ticket.pk))
+    # In this transaction: no ticket, no delivery (the helpdesk owns both, no signal needed).
+    webhooks.emit(event="ticket.created", data=partial(webhooks.ticket_data, ticket))
     return ticket
 
 

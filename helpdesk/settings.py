@@ -179,6 +179,8 @@ CELERY_BEAT_SCHEDULE = {
     "routing-no-reply-sweep": {"task": "routing.tasks.no_reply_sweep", "schedule": 30.0},
     # Open chats past their topic's red threshold are flagged to supervisors, once per wait.
     "routing-red-flag-sweep": {"task": "routing.tasks.red_flag_sweep", "schedule": 15.0},
+    # Webhook deliveries whose task was lost (or that eager Celery left for later) are queued.
+    "helpdesk-webhook-sweep": {"task": "helpdesk.tasks.webhook_sweep", "schedule": 60.0},
     # Transfer requests nobody answered within HELPDESK_TRANSFER_TIMEOUT_SECONDS go back.
     "routing-transfer-expiry-sweep": {
         "task": "routing.tasks.transfer_expiry_sweep",
@@ -263,7 +265,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["helpdesk.api.renderers.SafeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "helpdesk.api.errors.exception_handler",
@@ -276,6 +278,10 @@ REST_FRAMEWORK = {
         "console_kb": "240/min",
         # Messages left (tickets) per client IP: each one emails an address the client chose.
         "public_ticket_create": env_str("HELPDESK_PUBLIC_TICKET_RATE", "10/hour"),
+        # Proactive invitations (docs/invitations.md): the widget asks a few times per page
+        # view, and counts shown/accepted/dismissed once per invitation.
+        "public_invitation_check": env_str("HELPDESK_PUBLIC_INVITATION_CHECK_RATE", "120/min"),
+        "public_invitation_event": env_str("HELPDESK_PUBLIC_INVITATION_EVENT_RATE", "60/min"),
     },
     # 0, not None: with None DRF trusts the client's own X-Forwarded-For, so rotating that
     # header would reset the throttling at will.
@@ -289,6 +295,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that several endpoints name alike (`status`, `kind`): one clear name each,
+    # instead of drf-spectacular's hashed names and its warnings.
+    "ENUM_NAME_OVERRIDES": {
+        "ChatStatusEnum": "chat.models.Chat.Status",
+        "TicketStatusEnum": "helpdesk.models.Ticket.Status",
+        # Message.Kind and Chat.ClosedBy: the same three parties of a chat.
+        "ChatPartyEnum": "chat.models.Message.Kind",
+        "ToneRuleKindEnum": "cannedresponses.models.ToneRule.Kind",
+    },
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -336,6 +351,23 @@ HELPDESK_MISSED_REPLY_SECONDS = env_int("HELPDESK_MISSED_REPLY_SECONDS", 300)
 # Scheme and host the public pages are reached at: emails carry absolute links, and a worker
 # has no request to take the host from.
 HELPDESK_PUBLIC_URL = env_str("HELPDESK_PUBLIC_URL", "http://localhost:8000")
+
+# --- Webhooks (docs/webhooks.md) ---------------------------------------------------------------
+# Seconds between the attempts of a failed delivery (one more attempt than delays: 6). Each is
+# below the Redis broker's visibility timeout, like every other countdown.
+HELPDESK_WEBHOOK_RETRY_DELAYS = [
+    int(delay)
+    for delay in env_list("HELPDESK_WEBHOOK_RETRY_DELAYS", ["10", "30", "90", "300", "600"])
+]
+HELPDESK_WEBHOOK_TIMEOUT_SECONDS = env_int("HELPDESK_WEBHOOK_TIMEOUT_SECONDS", 5)
+# A subscription whose deliveries failed this many times in a row is disabled and flagged.
+HELPDESK_WEBHOOK_DISABLE_AFTER = env_int("HELPDESK_WEBHOOK_DISABLE_AFTER", 10)
+# SSRF guard: off (false) only for development, to send events to localhost or a private network.
+HELPDESK_WEBHOOK_ALLOW_PRIVATE = env_bool("HELPDESK_WEBHOOK_ALLOW_PRIVATE", False)
+# How long a process remembers which events have subscribers (0: ask the database every time).
+HELPDESK_WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS = env_int(
+    "HELPDESK_WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS", 5
+)
 
 LOGGING = {
     "version": 1,

@@ -12,8 +12,15 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("chat.api.urls")),
+    path("api/v1/", include("routing.api.invitation_urls")),
     path("api/v1/console/", include("cannedresponses.api.urls")),
     path("api/v1/console/kb/", include("helpdesk.api.urls")),
+    path("api/v1/", include("helpdesk.api.integrator_urls")),
+    path("api/v1/", include("cannedresponses.api.integrator_urls")),
+    path("api/v1/", include("transcripts.api.integrator_urls")),
+    path("api/v1/", include("routing.api.metrics_urls")),
+    path("api/v1/", include("chat.api.integrator_urls")),
+    path("api/v1/", include("routing.api.integrator_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("console/tickets/", include("helpdesk.console_urls")),
@@ -25,5 +32,6 @@ urlpatterns = [
     path("", include("chat.urls")),
 ]
 
+handler400 = "helpdesk.views.bad_request"
 handler404 = "helpdesk.views.not_found"
 handler500 = "helpdesk.views.server_error"

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -22,6 +22,18 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith(API_PREFIX):
         return json_not_found(request, exception)
     return defaults.page_not_found(request, exception)  # type: ignore[arg-type]
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's own 400s (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a bad
+    Host) happen before any view: API clients get them in the API's error format too."""
+    if not request.path.startswith(API_PREFIX):
+        return defaults.bad_request(request, exception)  # type: ignore[arg-type]
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse(
+            {"code": "request_too_large", "detail": "The request body is too large."}, status=413
+        )
+    return JsonResponse({"code": "bad_request", "detail": "The request is malformed."}, status=400)
 
 
 def server_error(request: HttpRequest) -> HttpResponse | JsonResponse:

@@ -17,6 +17,7 @@ class AgentProfileAdmin(SupervisorsManage, admin.ModelAdmin):
         "max_chats",
         "open_chats",
         "status",
+        "console_open",
         "skills",
         "last_assigned_at",
     ]
@@ -36,9 +37,15 @@ class AgentProfileAdmin(SupervisorsManage, admin.ModelAdmin):
     def open_chats(self, obj: AgentProfile) -> int:
         return obj.open_chats  # type: ignore[attr-defined]
 
+    @admin.display(description="console open", boolean=True, ordering="present")
+    def console_open(self, obj: AgentProfile) -> bool:
+        # The status is what the agent chose; the router also needs a live console.
+        return bool(obj.present)  # type: ignore[attr-defined]
+
     @admin.display(description="skills")
     def skills(self, obj: AgentProfile) -> str:
-        return ", ".join(topic.name for topic in obj.topics.all()) or "-"
+        # No skills set: a generalist, given chats of every topic (docs/routing.md).
+        return ", ".join(topic.name for topic in obj.topics.all()) or "every topic"
 
 
 @admin.register(ConsoleConnection)
@@ -76,3 +83,7 @@ class TransferAdmin(SupervisorsReadOnlyAdmin):
     search_fields = ["from_agent__username", "to_agent__username", "note"]
     list_select_related = ["chat", "from_agent", "requested_by", "to_agent", "to_topic"]
     date_hierarchy = "created_at"
+
+
+# Proactive chat invitations: their admin lives in its own module (registered on import).
+from routing import invitation_admin  # noqa: E402, F401

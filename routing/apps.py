@@ -96,3 +96,4 @@ class RoutingConfig(AppConfig):
             events.agent_available,
         ):
             signal.connect(live_receivers.on_live_change, dispatch_uid=f"{uid}.live")
+        from routing import webhook_receivers  # noqa: F401  (chat.transferred webhooks)

@@ -89,3 +89,16 @@ class TransferReasonTooLong(InvalidInput):
 class TransferReasonInvalid(InvalidInput):
     code = "reason_invalid"
     default_detail = "A reason must be plain text without NUL characters."
+
+
+# --- Proactive invitations (docs/invitations.md) --------------------------------------------------
+
+
+class InvitationNotFound(NotFound):
+    code = "invitation_not_found"
+    default_detail = "No such invitation."
+
+
+class InvitationOfferInvalid(InvalidInput):
+    code = "offer_invalid"
+    default_detail = "This invitation offer is not valid (or has expired)."

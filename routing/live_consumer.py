@@ -2,11 +2,14 @@
 
 Every frame the socket's groups carry is only a doorbell: the answer is a fresh snapshot,
 coalesced so a burst of changes costs about two snapshots (docs/routing.md, "Live monitoring").
+The sockets of one process share their snapshots (`LiveHub`): however many supervisors watch,
+a refresh is computed once and sent to all of them.
 """
 
 import asyncio
 import json
 import logging
+import weakref
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -23,7 +26,7 @@ from routing.live_receivers import LIVE_GROUP
 
 logger = logging.getLogger(__name__)
 
-# At most one snapshot per this many seconds per socket; a change waits at most this long
+# At most one snapshot per this many seconds per process; a change waits at most this long
 # (plus the snapshot's own time) before it shows.
 MIN_INTERVAL_SECONDS = 0.5
 # Some changes ring no doorbell (an agent's presence expiring, a customer's wait crossing red
@@ -33,12 +36,99 @@ SAFETY_REFRESH_SECONDS = 15.0
 GROUPS = (chat_events.QUEUE_ALL_GROUP, chat_events.SUPERVISORS_GROUP, LIVE_GROUP)
 
 
+class LiveHub:
+    """The live sockets of one process (one event loop) and their shared refresh.
+
+    A ring, from any socket (each socket gets every doorbell), marks every socket due; a new
+    socket is due alone. One loop computes a snapshot for whoever is due when it starts (at
+    most one per MIN_INTERVAL_SECONDS) and sends the same text to all of them. What is rung or
+    joins during a computation is due for the next one, so no change is lost to sharing.
+    """
+
+    def __init__(self) -> None:
+        self.members: set[SuperviseConsumer] = set()
+        self._joining: set[SuperviseConsumer] = set()
+        self._rung = False
+        self._last_sent = float("-inf")
+        self._refresher: asyncio.Task[None] | None = None
+        self._safety: asyncio.Task[None] | None = None
+
+    @property
+    def due(self) -> bool:
+        """Whether a snapshot is owed to some socket."""
+        return self._rung or bool(self._joining)
+
+    def join(self, socket: "SuperviseConsumer") -> None:
+        """A socket that joined its groups: its first snapshot starts after this call."""
+        self.members.add(socket)
+        self._joining.add(socket)
+        if self._safety is None or self._safety.done():
+            self._safety = asyncio.create_task(self._safety_loop())
+        self._wake()
+
+    def leave(self, socket: "SuperviseConsumer") -> None:
+        self.members.discard(socket)
+        self._joining.discard(socket)
+        if not self.members:
+            for task in (self._refresher, self._safety):
+                if task is not None:
+                    task.cancel()
+            self._refresher = self._safety = None
+            self._rung = False
+
+    def ring(self) -> None:
+        self._rung = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._refresher is None or self._refresher.done():
+            self._refresher = asyncio.create_task(self._refresh_loop())
+
+    async def _refresh_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self.due:
+            wait = self._last_sent + MIN_INTERVAL_SECONDS - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            # Rings and sockets arriving from here on need the next snapshot; these this one.
+            targets = set(self.members) if self._rung else set(self._joining)
+            self._rung = False
+            self._joining.clear()
+            try:
+                snapshot = await database_sync_to_async(live_snapshot)()
+            except Exception:
+                # The sockets stay open; the next doorbell or the safety refresh retries.
+                logger.exception("live snapshot failed")
+                self._last_sent = loop.time()
+                continue
+            self._last_sent = loop.time()
+            text = json.dumps(snapshot)
+            for socket in targets & self.members:
+                await socket.send_snapshot(text)
+
+    async def _safety_loop(self) -> None:
+        while True:
+            await asyncio.sleep(SAFETY_REFRESH_SECONDS)
+            self.ring()
+
+
+_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LiveHub]" = weakref.WeakKeyDictionary()
+
+
+def live_hub() -> LiveHub:
+    """The hub of the running event loop (daphne runs one per process)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = LiveHub()
+    return hub
+
+
 class SuperviseConsumer(AsyncJsonWebsocketConsumer):
     """Read-only: the only client frame is `ping`."""
 
     async def connect(self) -> None:
-        self._refresher: asyncio.Task[None] | None = None
-        self._safety: asyncio.Task[None] | None = None
+        self._hub: LiveHub | None = None
         self._joined = False
         # Before any refusal: a refused socket may still receive a frame before it closes.
         self.flood = FloodGuard(
@@ -60,15 +150,12 @@ class SuperviseConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         self._joined = True
         await self.accept()
-        self._dirty = False
-        self._last_sent = 0.0
-        await self._send_snapshot()
-        self._safety = asyncio.create_task(self._safety_loop())
+        self._hub = live_hub()
+        self._hub.join(self)
 
     async def disconnect(self, code: int) -> None:
-        for task in (self._refresher, self._safety):
-            if task is not None:
-                task.cancel()
+        if self._hub is not None:
+            self._hub.leave(self)
         if self._joined:
             for group in GROUPS:
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -117,31 +204,13 @@ class SuperviseConsumer(AsyncJsonWebsocketConsumer):
         self._ring()
 
     def _ring(self) -> None:
-        self._dirty = True
-        if self._refresher is None or self._refresher.done():
-            self._refresher = asyncio.create_task(self._refresh_loop())
+        if self._hub is not None:
+            self._hub.ring()
 
-    async def _refresh_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._dirty:
-            wait = self._last_sent + MIN_INTERVAL_SECONDS - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            # Changes arriving from here on need the next snapshot; earlier ones this one.
-            self._dirty = False
-            try:
-                await self._send_snapshot()
-            except Exception:
-                # The socket stays open; the next doorbell or the safety refresh retries.
-                logger.exception("live snapshot failed")
-                self._last_sent = loop.time()
-
-    async def _safety_loop(self) -> None:
-        while True:
-            await asyncio.sleep(SAFETY_REFRESH_SECONDS)
-            self._ring()
-
-    async def _send_snapshot(self) -> None:
-        snapshot = await database_sync_to_async(live_snapshot)()
-        self._last_sent = asyncio.get_running_loop().time()
-        await self.send_json(snapshot)
+    async def send_snapshot(self, text: str) -> None:
+        """A snapshot the hub computed, already JSON (the same text for every socket)."""
+        try:
+            await self.send(text_data=text)
+        except Exception:
+            # Closed meanwhile: the others still get theirs.
+            logger.debug("live snapshot not sent to a closing socket", exc_info=True)

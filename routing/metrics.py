@@ -4,9 +4,10 @@ Lives in routing (floor 3) because it reads across chat, helpdesk, transcripts a
 cannedresponses: ratings are reached through the reverse relation `rating` of Chat (owned by
 transcripts) and canned replies through `Message.origin`, so no higher-floor module is imported.
 
-Three queries whatever the range or the number of rows: chats grouped, agent messages
-grouped, and the chats' totals (averages are not additive; message counts are).
-Python only shapes the rows (labels, ratios, missing days).
+Two queries whatever the range or the number of rows: chats grouped, reply tallies grouped
+(chat.models.ReplyTally, about one row per chat and agent, kept as agents reply, so the
+messages table is never scanned). Both give sums and counts, so the totals are the groups'
+sums; Python only shapes the rows (averages, labels, ratios, missing days).
 """
 
 import datetime
@@ -16,7 +17,6 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from django.db.models import (
-    Avg,
     Count,
     DurationField,
     ExpressionWrapper,
@@ -28,17 +28,11 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from chat.models import Chat, Message
+from chat.models import Chat, ReplyTally
 
 GroupBy = Literal["agent", "topic", "day"]
 GROUP_BY_CHOICES: tuple[GroupBy, ...] = ("agent", "topic", "day")
 
-# Agent messages that were not typed: the share tells how much of the work is templated.
-CANNED_ORIGINS = (
-    Message.Origin.CANNED,
-    Message.Origin.GREETING,
-    Message.Origin.HOLD,
-)
 # CSAT counts a 4 or a 5 out of 5 as a satisfied customer (the usual CSAT convention).
 SATISFIED_SCORE = 4
 
@@ -88,37 +82,52 @@ def _duration(end: str, start: str) -> ExpressionWrapper:
 
 
 def _chat_aggregates() -> dict[str, Any]:
+    """Sums and counts only, never averages: they add up across groups, so the totals are the
+    groups' sums and need no second scan of the chats."""
     closed_with_agent = Q(status=Chat.Status.CLOSED, agent__isnull=False, assigned_at__isnull=False)
+    # first_agent_response_at is set by the agent's first own message: the automatic greeting
+    # does not set it, so it does not flatter the figure.
+    answered = Q(first_agent_response_at__isnull=False)
+    assigned = Q(assigned_at__isnull=False)
     return {
         "chats": Count("id"),
-        # first_agent_response_at is set by the agent's first own message: the automatic
-        # greeting does not set it, so it does not flatter the figure.
-        "frt": Avg(
-            _duration("first_agent_response_at", "created_at"),
-            filter=Q(first_agent_response_at__isnull=False),
-        ),
-        "aht": Avg(_duration("closed_at", "assigned_at"), filter=closed_with_agent),
-        "wait": Avg(_duration("assigned_at", "created_at"), filter=Q(assigned_at__isnull=False)),
+        "frt_sum": Sum(_duration("first_agent_response_at", "created_at"), filter=answered),
+        "frt_n": Count("id", filter=answered),
+        "aht_sum": Sum(_duration("closed_at", "assigned_at"), filter=closed_with_agent),
+        "aht_n": Count("id", filter=closed_with_agent),
+        "wait_sum": Sum(_duration("assigned_at", "created_at"), filter=assigned),
+        "wait_n": Count("id", filter=assigned),
         "abandoned": Count("id", filter=Q(close_reason=Chat.CloseReason.ABANDONED)),
         "transfers": Sum("transfer_count"),
         # One rating per chat (a one-to-one), so the join never multiplies chat rows.
         "ratings": Count("rating"),
-        "csat": Avg("rating__score"),
+        "score_sum": Sum("rating__score"),
         "satisfied": Count("rating", filter=Q(rating__score__gte=SATISFIED_SCORE)),
     }
 
 
 def _message_aggregates() -> dict[str, Any]:
     return {
-        "agent_messages": Count("id"),
-        "canned": Count("id", filter=Q(origin__in=CANNED_ORIGINS)),
-        # `tone_overrides=[]` compares JSON on SQLite and PostgreSQL alike.
-        "tone": Count("id", filter=~Q(tone_overrides=[])),
+        "agent_messages": Sum("replies"),
+        # Canned responses, automatic greetings and hold replies (chat.models.TEMPLATED_ORIGINS).
+        "canned": Sum("templated_replies"),
+        "tone": Sum("tone_warned_replies"),
     }
 
 
-def _seconds(value: datetime.timedelta | None) -> float | None:
-    return value.total_seconds() if value is not None else None
+def _mean_seconds(total: datetime.timedelta | None, count: int | None) -> float | None:
+    return total.total_seconds() / count if total is not None and count else None
+
+
+def _sum_rows(rows: Iterable[dict[str, Any]], names: Iterable[str]) -> dict[str, Any]:
+    """Add up groups' sums and counts (None where no group had a value)."""
+    totals: dict[str, Any] = {}
+    for row in rows:
+        for name in names:
+            value = row.get(name)
+            if value is not None:
+                totals[name] = value if totals.get(name) is None else totals[name] + value
+    return totals
 
 
 def _person(first: str | None, last: str | None, username: str | None) -> str:
@@ -130,16 +139,16 @@ def _row(key: Any, label: str, chat: dict[str, Any], msg: dict[str, Any]) -> Met
         key=key,
         label=label,
         chats=chat.get("chats") or 0,
-        first_response_seconds=_seconds(chat.get("frt")),
-        handling_seconds=_seconds(chat.get("aht")),
-        wait_seconds=_seconds(chat.get("wait")),
+        first_response_seconds=_mean_seconds(chat.get("frt_sum"), chat.get("frt_n")),
+        handling_seconds=_mean_seconds(chat.get("aht_sum"), chat.get("aht_n")),
+        wait_seconds=_mean_seconds(chat.get("wait_sum"), chat.get("wait_n")),
         abandoned=chat.get("abandoned") or 0,
         transfers=chat.get("transfers") or 0,
         agent_messages=msg.get("agent_messages") or 0,
         canned_messages=msg.get("canned") or 0,
         tone_warnings=msg.get("tone") or 0,
         ratings=chat.get("ratings") or 0,
-        csat_average=float(chat["csat"]) if chat.get("csat") is not None else None,
+        csat_average=chat["score_sum"] / chat["ratings"] if chat.get("ratings") else None,
         satisfied=chat.get("satisfied") or 0,
     )
 
@@ -177,8 +186,8 @@ def metrics(
     )
 
     chats: QuerySet[Chat] = Chat.objects.filter(created_at__gte=start, created_at__lt=end)
-    messages: QuerySet[Message] = Message.objects.filter(
-        kind=Message.Kind.AGENT, chat__created_at__gte=start, chat__created_at__lt=end
+    messages: QuerySet[ReplyTally] = ReplyTally.objects.filter(
+        chat__created_at__gte=start, chat__created_at__lt=end
     )
     if topic_id is not None:
         chats = chats.filter(topic_id=topic_id)
@@ -206,10 +215,10 @@ def metrics(
     # order_by(): no default ordering may sneak into the GROUP BY.
     chat_rows = list(chat_groups.order_by().annotate(**_chat_aggregates()))
     msg_rows = list(msg_groups.order_by().annotate(**_message_aggregates()))
-    chat_totals = chats.aggregate(**_chat_aggregates())
-    # Message figures are counts and the groups partition the messages, so their totals are
-    # the groups' sums: this saves a second scan of the largest table.
-    msg_totals = {k: sum(row[k] for row in msg_rows) for k in _message_aggregates()}
+    # Every figure is a sum or a count and the groups partition the chats and tallies, so the
+    # totals are the groups' sums.
+    chat_totals = _sum_rows(chat_rows, _chat_aggregates())
+    msg_totals = _sum_rows(msg_rows, _message_aggregates())
 
     # Shaping only: index both result sets by group key and label each group.
     labels: dict[Any, str] = {}

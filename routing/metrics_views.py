@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from helpdesk.models import Topic
 from helpdesk.roles import AGENTS_GROUP, is_supervisor
+from routing.bot_metrics import BotMetricsReport, BotMetricsRow, bot_metrics
+from routing.invitation_metrics import InvitationReport, InvitationRow, invitation_metrics
 from routing.metrics import GROUP_BY_CHOICES, MetricsReport, MetricsRow, metrics
 from routing.templatetags.metrics_format import NOT_MEASURED
 
@@ -155,6 +157,21 @@ CSV_HEADER = [
     "ratings",
     "csat_average",
     "csat_satisfied_share",
+    # The answer bot in the same chats (routing/bot_metrics.py): always the row's own group.
+    "bot_answered_chats",
+    "bot_resolved_chats",
+    "bot_resolved_share",
+    "bot_answers",
+    "bot_helpful_answers",
+    "bot_rejected_answers",
+    "bot_rejected_share",
+    # Proactive invitations (routing/invitation_metrics.py): per day, or per topic (the rule's),
+    # and in the totals; empty in agent rows and whenever an agent is chosen (an invitation
+    # belongs to no agent).
+    "invitations_shown",
+    "invitations_accepted",
+    "invitations_dismissed",
+    "invitations_acceptance_rate",
 ]
 
 
@@ -171,8 +188,10 @@ def _cell(value: Any) -> str:
     return text
 
 
-def _csv_row(row: MetricsRow) -> list[str]:
-    values = [
+def _csv_row(row: MetricsRow, bot: BotMetricsRow, invitations: InvitationRow | None) -> list[str]:
+    """`invitations`: the same group's counts, None where they cannot be told apart (an agent's
+    row) and a zero row for a group without any."""
+    values: list[Any] = [
         row.label,
         row.chats,
         row.first_response_seconds,
@@ -188,7 +207,23 @@ def _csv_row(row: MetricsRow) -> list[str]:
         row.ratings,
         row.csat_average,
         row.csat_share,
+        bot.bot_chats,
+        bot.resolved,
+        bot.resolved_share,
+        bot.answers,
+        bot.helpful,
+        bot.rejected,
+        bot.rejected_share,
     ]
+    if invitations is None:
+        values += [None] * 4
+    else:
+        values += [
+            invitations.shown,
+            invitations.accepted,
+            invitations.dismissed,
+            invitations.acceptance_rate,
+        ]
     return [_cell(v) for v in values]
 
 
@@ -199,13 +234,30 @@ class _Echo:
         return value
 
 
-def _csv_lines(report: MetricsReport) -> Iterator[str]:
+def _csv_lines(
+    report: MetricsReport,
+    bot: BotMetricsReport,
+    invitations: InvitationReport,
+    *,
+    agent_chosen: bool,
+) -> Iterator[str]:
+    """One table: a row per group, then the totals. The bot's figures follow the report's
+    rows one for one; invitations fit the day and topic groupings only (one table that every
+    spreadsheet and script reads alike, rather than sections of other shapes: the page has
+    the per-rule table and the articles rejected most)."""
     writer = csv.writer(_Echo())
+    groups: dict[Any, InvitationRow] | None = None
+    if not agent_chosen and report.group_by in ("day", "topic"):
+        source = invitations.per_day if report.group_by == "day" else invitations.per_topic
+        groups = {row.key: row for row in source}
+    nothing = InvitationRow(None, "", 0, 0, 0)
     # The BOM tells Excel the file is UTF-8, so accented names survive.
     yield "\ufeff" + writer.writerow(CSV_HEADER)
-    for row in report.rows:
-        yield writer.writerow(_csv_row(row))
-    yield writer.writerow(_csv_row(report.totals))
+    for row, bot_row in zip(report.rows, bot.rows, strict=True):
+        counts = None if groups is None else groups.get(row.key, nothing)
+        yield writer.writerow(_csv_row(row, bot_row, counts))
+    totals = None if agent_chosen else invitations.totals
+    yield writer.writerow(_csv_row(report.totals, bot.totals, totals))
 
 
 @login_required
@@ -225,15 +277,22 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
         # The page explains what is wrong next to the field; 400 tells scripts the same.
         return render(request, "admin/metrics.html", context, status=400)
     clean = form.cleaned_data
+    topic_id = clean["topic"].pk if clean["topic"] else None
+    agent_id = clean["agent"].pk if clean["agent"] else None
     report = metrics(
         since=clean["since"],
         until=clean["until"],
         group_by=clean["group_by"],
-        topic_id=clean["topic"].pk if clean["topic"] else None,
-        agent_id=clean["agent"].pk if clean["agent"] else None,
+        topic_id=topic_id,
+        agent_id=agent_id,
     )
+    # The answer bot and proactive invitations: their own sections of the page
+    # (templates/admin/metrics_bot.html, metrics_invitations.html), extra CSV columns.
+    bot = bot_metrics(report=report, topic_id=topic_id, agent_id=agent_id)
+    invitations = invitation_metrics(since=clean["since"], until=clean["until"], topic_id=topic_id)
     if request.GET.get("format") == "csv":
-        response = StreamingHttpResponse(_csv_lines(report), content_type="text/csv; charset=utf-8")
+        lines = _csv_lines(report, bot, invitations, agent_chosen=agent_id is not None)
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         name = f"metrics-{report.group_by}-{report.since}-{report.until}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
@@ -245,5 +304,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
         "report": report,
         "charts": _charts(report),
         "csv_query": csv_query.urlencode(),
+        "bot": bot,
+        "invitations": invitations,
     }
     return render(request, "admin/metrics.html", context)

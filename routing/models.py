@@ -1,9 +1,17 @@
-"""Agents as the router sees them: skills, capacity, chosen status, and open consoles."""
+"""Agents as the router sees them (skills, capacity, chosen status, open consoles), transfers,
+and the rules and counters of proactive chat invitations."""
+
+import unicodedata
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
+
+from helpdesk.models import MIDNIGHT, default_timezone, validate_timezone
+from routing.invitations import PatternError, parse_patterns
 
 
 class AgentProfile(models.Model):
@@ -156,3 +164,165 @@ class Transfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} transfer of chat {self.chat_id} ({self.status})"
+
+
+# --- Proactive chat invitations (docs/invitations.md) ---------------------------------------------
+
+# The longest invitation text: a bubble beside the launcher, read at a glance.
+INVITATION_TEXT_MAX_LENGTH = 200
+# The widget asks at most this long into a page view; a longer wait would never be reached.
+INVITATION_MAX_SECONDS_ON_PAGE = 3600
+INVITATION_MAX_PAGES_IN_VISIT = 100
+# One invitation per visitor per this many hours at most (30 days).
+INVITATION_MAX_CAP_HOURS = 720
+
+
+def validate_url_patterns(value: str) -> None:
+    try:
+        parse_patterns(value)
+    except PatternError as error:
+        raise ValidationError(str(error), code="invalid_pattern") from None
+
+
+def validate_active_days(value: str) -> None:
+    if not value or any(day not in "0123456" for day in value) or len(set(value)) != len(value):
+        raise ValidationError("Choose at least one day.", code="invalid_days")
+
+
+def validate_plain_text(value: str) -> None:
+    # Shown with textContent and escaped in the admin, so markup is harmless; control
+    # characters would still show as garbage (or cut the text) in some browsers.
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise ValidationError(
+            "Use plain text without control characters.", code="invalid_characters"
+        )
+
+
+class InvitationRule(models.Model):
+    """When the widget invites a visitor to chat, about which topic, with which words."""
+
+    class Visitors(models.TextChoices):
+        ANY = "any", "Every visitor"
+        NEW = "new", "New visitors only"
+        RETURNING = "returning", "Returning visitors only"
+
+    name = models.CharField(max_length=100, help_text="For supervisors; visitors never see it.")
+    is_active = models.BooleanField(default=True)
+    priority = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="When several rules fit a page at once, the highest priority invites "
+        "(equal priorities: the older rule).",
+    )
+    url_patterns = models.TextField(
+        validators=[validate_url_patterns],
+        help_text="One path a line; * stands for anything (/shop/* is every shop page), a "
+        "leading ! excludes (!/checkout/*). The query string is never matched. /* is every page.",
+    )
+    min_seconds_on_page = models.PositiveIntegerField(
+        default=30,
+        validators=[MaxValueValidator(INVITATION_MAX_SECONDS_ON_PAGE)],
+        help_text="Seconds the visitor has spent on the page.",
+    )
+    min_pages_in_visit = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(INVITATION_MAX_PAGES_IN_VISIT)],
+        help_text="Pages seen in this visit, this one included (1: from the first page).",
+    )
+    visitors = models.CharField(max_length=16, choices=Visitors.choices, default=Visitors.ANY)
+    topic = models.ForeignKey(
+        "helpdesk.Topic",
+        on_delete=models.PROTECT,
+        related_name="invitation_rules",
+        help_text="The topic the chat opens on when the visitor accepts.",
+    )
+    text = models.CharField(
+        max_length=INVITATION_TEXT_MAX_LENGTH,
+        validators=[validate_plain_text],
+        help_text="Plain text shown in the invitation, e.g. “Questions about sizes? We're here "
+        "to help.”",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Active hours: the rule's own weekly window in its own zone (the topic's business hours
+    # apply as well: a closed topic never invites).
+    active_days = models.CharField(
+        max_length=7,
+        default="0123456",
+        validators=[validate_active_days],
+        help_text="Weekdays the rule invites on, Monday 0 to Sunday 6.",
+    )
+    active_from = models.TimeField(
+        null=True, blank=True, help_text="Empty: from the start of the day."
+    )
+    active_until = models.TimeField(
+        null=True, blank=True, help_text="Empty or 00:00: until midnight."
+    )
+    timezone = models.CharField(
+        max_length=64,
+        default=default_timezone,
+        validators=[validate_timezone],
+        help_text="IANA time zone of the active hours, e.g. Europe/London.",
+    )
+    cap_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(INVITATION_MAX_CAP_HOURS)],
+        help_text="A visitor shown an invitation (by any rule) is not invited by this rule "
+        "again for this many hours.",
+    )
+
+    class Meta:
+        ordering = ["-priority", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cap_hours__gte=1), name="invitationrule_cap_hours_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_pages_in_visit__gte=1), name="invitationrule_min_pages_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(active_from__isnull=True)
+                | Q(active_until__isnull=True)
+                | Q(active_until=MIDNIGHT)
+                | Q(active_from__lt=F("active_until")),
+                name="invitationrule_active_from_before_until",
+                violation_error_message="The start of the active hours must be before their end.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        ends = self.active_until
+        if (
+            self.active_from is not None
+            and ends is not None
+            and ends != MIDNIGHT
+            and self.active_from >= ends
+        ):
+            raise ValidationError(
+                {
+                    "active_until": "The end must be after the start (00:00 is midnight). For "
+                    "hours across midnight, make two rules."
+                }
+            )
+
+
+class InvitationTally(models.Model):
+    """How often one rule's invitation was shown, accepted and dismissed on one day (the site's
+    TIME_ZONE). Counters only: nothing about the visitors is kept."""
+
+    rule = models.ForeignKey(InvitationRule, on_delete=models.CASCADE, related_name="tallies")
+    day = models.DateField()
+    shown = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    dismissed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "day"], name="invitationtally_rule_day")
+        ]
+        indexes = [models.Index(fields=["day"], name="invitationtally_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} on {self.day}: {self.shown}/{self.accepted}/{self.dismissed}"

@@ -53,10 +53,12 @@ def _open_chats_subquery() -> Subquery:
     )
 
 
-def profiles_with_load() -> QuerySet[AgentProfile]:
-    """Every profile with `open_chats` (its active chats) and its skills, for list screens."""
+def profiles_with_load(*, now: datetime | None = None) -> QuerySet[AgentProfile]:
+    """Every profile with `open_chats` (its active chats), `present` (a live console) and its
+    skills, for list screens."""
+    live = live_connections(now=now).filter(agent_id=OuterRef("user_id"))
     return AgentProfile.objects.annotate(
-        open_chats=Coalesce(_open_chats_subquery(), 0)
+        open_chats=Coalesce(_open_chats_subquery(), 0), present=Exists(live)
     ).prefetch_related("topics")
 
 

@@ -30,6 +30,7 @@ from chat.selectors import last_customer_message_body
 from helpdesk.errors import DomainError, Forbidden
 from helpdesk.models import Topic
 from helpdesk.roles import AGENTS_GROUP
+from routing import events as routing_events
 from routing import transfer_protocol, transfer_selectors
 from routing.errors import (
     AgentAtCapacity,
@@ -259,6 +260,9 @@ def transfer_to_topic(*, chat_id: int, sender: Any, topic_slug: str, note: str) 
     chat_events.publish_on_commit(
         groups=_sender_groups(transfer), frame=transfer_protocol.transfer_frame(transfer)
     )
+    chat_events.send_on_commit(
+        routing_events.chat_transferred, chat_id=chat.pk, transfer_id=transfer.pk
+    )
     logger.info("chat %s: transferred to the %s queue by %s", chat.pk, topic.slug, sender.pk)
     return transfer
 
@@ -354,6 +358,9 @@ def _reply(
         return ReplyOutcome(transfer, exc)
     _close(transfer, status=Transfer.Status.ACCEPTED, now=now)
     _publish_decision(transfer, by=agent)
+    chat_events.send_on_commit(
+        routing_events.chat_transferred, chat_id=chat.pk, transfer_id=transfer.pk
+    )
     logger.info("transfer %s of chat %s accepted by %s", transfer.pk, chat.pk, agent.pk)
     return ReplyOutcome(transfer)
 

@@ -8,7 +8,6 @@ CI=true they fail, so CI can never pass on tests that did not run.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,12 +23,19 @@ from channels.layers import channel_layers, get_channel_layer
 from django.conf import settings
 from django.db import connection
 
+from helpdesk.celery import app as celery_app
 from helpdesk.server import daphne_argv
+from tests import xdist_isolation
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = os.environ.get("HELPDESK_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
+
+# Tasks queued from the tests go to this run's own queue, the one every `celery worker` a test
+# starts consumes (CELERY_WORKER_QUEUES, set by tests/xdist_isolation.py).
+if os.environ.get("CELERY_WORKER_QUEUES"):
+    celery_app.conf.task_default_queue = os.environ["CELERY_WORKER_QUEUES"]
 
 
 def require(available: bool, what: str) -> None:
@@ -69,6 +75,16 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     from django.db import connections
 
     connections.settings["default"]["CONN_MAX_AGE"] = 0
+
+
+@pytest.fixture(autouse=True)
+def _webhook_subscribers_unknown() -> None:
+    """Each test starts with a process that has not yet asked which events have webhook
+    subscribers (helpdesk.webhooks keeps that for a few seconds): no test sees another's rows,
+    and query counts do not depend on the order tests run in."""
+    from helpdesk.webhooks import listened_events_forget
+
+    listened_events_forget()
 
 
 @pytest.fixture(autouse=True)
@@ -117,10 +133,9 @@ def published(monkeypatch: pytest.MonkeyPatch) -> Published:
 # --- Live servers -------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# Ports come from this process's own block (tests/xdist_isolation.py): never the same in two
+# xdist workers, and never one the kernel may hand to an outgoing connection meanwhile.
+free_port = xdist_isolation.free_port
 
 
 def test_database_url() -> str:
@@ -225,8 +240,27 @@ def live_server_factory(
         return server
 
     yield start
-    for server in servers:
-        server.stop()
+    _stop_at_the_end(servers)
+
+
+# A daphne whose sockets are closed exits within 1-2 s of SIGTERM. One whose shutdown is stuck
+# (a consumer's database thread waiting on the stopped event loop) would never exit: the test is
+# over, so it is killed after this grace rather than after stop()'s 10 s.
+TEARDOWN_GRACE_SECONDS = 5.0
+
+
+def _stop_at_the_end(servers: list[LiveServer]) -> None:
+    """Stop a test's servers together, all of them gone before its database is flushed."""
+    running = [server for server in servers if server.process.poll() is None]
+    for server in running:
+        server.process.terminate()
+    deadline = time.monotonic() + TEARDOWN_GRACE_SECONDS
+    for server in running:
+        try:
+            server.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
 
 
 @pytest.fixture

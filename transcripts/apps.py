@@ -24,5 +24,6 @@ class TranscriptsConfig(AppConfig):
         dispatch.register_frame_handler(
             role="customer", frame_type="rating_status", handler=feedback.rating_status_frame
         )
-        # The ratings' admin lives beside the feedback code (admin.py is the emails' side).
-        from transcripts import feedback_admin  # noqa: F401
+        # The ratings' admin lives beside the feedback code (admin.py is the emails' side);
+        # webhook_receivers sends ratings as `rating.received` webhooks (docs/webhooks.md).
+        from transcripts import feedback_admin, webhook_receivers  # noqa: F401

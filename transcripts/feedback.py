@@ -22,6 +22,7 @@ from chat.models import Chat
 from chat.protocol import ProtocolError
 from chat.tokens import TokenClaim, customer_key_matches
 from helpdesk.errors import DomainError, InvalidInput
+from transcripts import events as transcripts_events
 from transcripts.models import Rating
 
 COMMENT_MAX_LENGTH = 1000
@@ -108,6 +109,7 @@ def rating_submit(*, chat_id: int, score: object, comment: object = "") -> Ratin
     if chat.status != Chat.Status.CLOSED:
         raise RatingNotClosed()
     rating = Rating.objects.filter(chat_id=chat_id).first()
+    updated = rating is not None
     if rating is None:
         rating = Rating.objects.create(chat=chat, score=score, comment=comment)
     else:
@@ -117,6 +119,9 @@ def rating_submit(*, chat_id: int, score: object, comment: object = "") -> Ratin
         rating.save(update_fields=["score", "comment", "updated_at"])
     # Every open tab of the customer shows the same thanks.
     events.publish_on_commit(groups=[events.customer_group(chat_id)], frame=rating_frame(rating))
+    events.send_on_commit(
+        transcripts_events.rating_received, chat_id=chat_id, rating_id=rating.pk, updated=updated
+    )
     return rating
 
 

@@ -2,15 +2,23 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from chat.customer_selectors import customer_chats, customer_tickets
 from chat.models import Chat, Message
 from chat.protocol import staff_display_name
-from transcripts.models import Delivery
+from chat.selectors import ConsoleAccess, readable_by
+from helpdesk.models import Customer, Ticket
+from helpdesk.query_filters import created_between, filter_given
+from transcripts.models import Delivery, Rating
+
+# How automated answers (the answer bot's) are labelled in transcripts.
+BOT_LABEL = "Automated answer"
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,9 @@ def transcript_for_customer(*, chat_id: int) -> Transcript:
                 agents.append(who)
         elif message.kind == Message.Kind.CUSTOMER:
             who = chat.customer.first_name
+        elif message.kind == Message.Kind.BOT:
+            # Written by no person: said so wherever the conversation is shown.
+            who = BOT_LABEL
         else:
             who = ""
         when = timezone.localtime(message.created_at, zone).strftime("%H:%M")
@@ -92,4 +103,58 @@ def pending_delivery_ids(*, kind: str) -> list[int]:
         Delivery.objects.filter(kind=kind, status=Delivery.Status.PENDING)
         .order_by("pk")
         .values_list("pk", flat=True)
+    )
+
+
+# --- The integrators' API (/api/v1/ratings/, /api/v1/customers/) ------------------------------
+
+
+def ratings_for_api(
+    *,
+    user: Any,
+    access: ConsoleAccess,
+    score: int | None = None,
+    min_score: int | None = None,
+    max_score: int | None = None,
+    agent_id: int | None = None,
+    topic_id: int | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> QuerySet[Rating]:
+    """Ratings of the chats `user` may read (every chat for supervisors), narrowed by every
+    filter given, with the chat, its topic, agent and customer: one query a page. `agent_id`
+    is the chat's (latest) agent; the dates are the rating's."""
+    ratings = Rating.objects.select_related("chat", "chat__topic", "chat__agent", "chat__customer")
+    if not access.is_supervisor:
+        readable = Chat.objects.filter(readable_by(user, access=access), pk=OuterRef("chat_id"))
+        ratings = ratings.filter(Exists(readable))
+    ratings = filter_given(
+        ratings,
+        score=score,
+        score__gte=min_score,
+        score__lte=max_score,
+        chat__agent_id=agent_id,
+        chat__topic_id=topic_id,
+    )
+    return created_between(ratings, after=created_after, before=created_before)
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    customer: Customer
+    chats: list[Chat]  # with `rating` selected (None without one)
+    tickets: list[Ticket]
+
+
+def customer_history(
+    *, customer: Customer, user: Any, access: ConsoleAccess, limit: int
+) -> CustomerHistory:
+    """A customer's chats that `user` may read, each with its rating, and their tickets: the
+    newest `limit` of each, in two queries. The rating is added here, on the floor that owns
+    it: chat's selector knows nothing of ratings."""
+    chats = list(
+        customer_chats(customer=customer, user=user, access=access).select_related("rating")[:limit]
+    )
+    return CustomerHistory(
+        customer=customer, chats=chats, tickets=customer_tickets(customer=customer, limit=limit)
     )

@@ -16,70 +16,41 @@ from cannedresponses.models import (
 from cannedresponses.services import MAX_VALUES
 from cannedresponses.tone import js_pattern
 from chat.models import MESSAGE_MAX_LENGTH
-
-# Ids are 64-bit: a larger number would overflow the database driver (a 500), not miss.
-MAX_ID = 2**63 - 1
-
-
-class _Text(serializers.CharField):
-    """A JSON string and nothing else (DRF's CharField turns 123 into "123"), holding valid
-    Unicode (a lone surrogate, JSON "\\ud800", is refused here rather than by the database)."""
-
-    def to_internal_value(self, data: object) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        try:
-            data.encode("utf-8")
-        except UnicodeEncodeError:
-            raise serializers.ValidationError("Must be valid Unicode text.") from None
-        return super().to_internal_value(data)  # type: ignore[no-any-return]
-
-
-class _Id(serializers.IntegerField):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
-
-
-class _StrictBoolean(serializers.BooleanField):
-    """true or false, not "yes", 1 or "on" (DRF's BooleanField accepts all of those)."""
-
-    def to_internal_value(self, data: object) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
-
+from helpdesk.api.integrator_serializers import ApiId, StrictBoolean, StrictText
 
 # --- Canned responses -----------------------------------------------------------------------
 
 
 class CannedResponseListQuery(serializers.Serializer):
-    chat = _Id(required=False, help_text="The chat the list is for: its topic's responses.")
+    chat = ApiId(required=False, help_text="The chat the list is for: its topic's responses.")
 
 
 class CannedResponseCreateInput(serializers.Serializer):
-    title = _Text(max_length=TITLE_MAX_LENGTH)
-    shortcut = _Text(
+    title = StrictText(max_length=TITLE_MAX_LENGTH)
+    shortcut = StrictText(
         max_length=SHORTCUT_MAX_LENGTH + 1,  # a leading '/' is allowed and dropped
         help_text="What is typed after '/': lowercase letters, digits, '-' and '_' "
         "(a leading '/' and capitals are normalised).",
     )
-    body = _Text(max_length=BODY_MAX_LENGTH, help_text="Text with placeholders (see the docs).")
+    body = StrictText(
+        max_length=BODY_MAX_LENGTH, help_text="Text with placeholders (see the docs)."
+    )
     scope = serializers.ChoiceField(
         choices=CannedResponse.Scope.choices,
         default=CannedResponse.Scope.PERSONAL,
         help_text="shared and topic: supervisors only.",
     )
-    topic = _Id(required=False, allow_null=True, help_text="The topic's id, for scope topic.")
-    is_active = _StrictBoolean(default=True)
+    topic = ApiId(required=False, allow_null=True, help_text="The topic's id, for scope topic.")
+    is_active = StrictBoolean(default=True)
 
 
 class CannedResponseUpdateInput(serializers.Serializer):
-    title = _Text(max_length=TITLE_MAX_LENGTH, required=False)
-    shortcut = _Text(max_length=SHORTCUT_MAX_LENGTH + 1, required=False)
-    body = _Text(max_length=BODY_MAX_LENGTH, required=False)
+    title = StrictText(max_length=TITLE_MAX_LENGTH, required=False)
+    shortcut = StrictText(max_length=SHORTCUT_MAX_LENGTH + 1, required=False)
+    body = StrictText(max_length=BODY_MAX_LENGTH, required=False)
     scope = serializers.ChoiceField(choices=CannedResponse.Scope.choices, required=False)
-    topic = _Id(required=False, allow_null=True)
-    is_active = _StrictBoolean(required=False)
+    topic = ApiId(required=False, allow_null=True)
+    is_active = StrictBoolean(required=False)
 
 
 class TopicRefOutput(serializers.Serializer):
@@ -87,7 +58,25 @@ class TopicRefOutput(serializers.Serializer):
     name = serializers.CharField()
 
 
-class CannedResponseOutput(serializers.Serializer):
+# `asks` and `editable` of a canned response, for the console's output and the integrators'
+# (each declares the two fields, in its own place and words); `editable` needs
+# `may_manage_shared` in the serializer's context. A comment, not a docstring: the schema would
+# show a docstring as the description of both outputs.
+class CannedResponseFlags:
+    context: dict[str, Any]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_asks(self, obj: CannedResponse) -> list[str]:
+        return placeholders.asks_or_empty(obj.body)
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_editable(self, obj: CannedResponse) -> bool:
+        if obj.scope == CannedResponse.Scope.PERSONAL:
+            return True  # only its owner ever reads a personal response
+        return bool(self.context.get("may_manage_shared", False))
+
+
+class CannedResponseOutput(CannedResponseFlags, serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField(help_text="Plain text: insert it as text, never as HTML.")
     shortcut = serializers.CharField(help_text="Without the leading '/'.")
@@ -103,23 +92,13 @@ class CannedResponseOutput(serializers.Serializer):
     use_count = serializers.SerializerMethodField(help_text="How often this agent used it.")
     is_active = serializers.BooleanField()
 
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_asks(self, obj: CannedResponse) -> list[str]:
-        return placeholders.asks_or_empty(obj.body)
-
-    @extend_schema_field(serializers.BooleanField())
-    def get_editable(self, obj: CannedResponse) -> bool:
-        if obj.scope == CannedResponse.Scope.PERSONAL:
-            return True  # only the owner ever sees a personal response
-        return bool(self.context.get("may_manage_shared", False))
-
     @extend_schema_field(serializers.IntegerField())
     def get_use_count(self, obj: CannedResponse) -> int:
         return int(getattr(obj, "use_count", 0) or 0)
 
 
 class RenderInput(serializers.Serializer):
-    chat = _Id()
+    chat = ApiId()
     values = serializers.DictField(
         required=False,
         default=dict,
@@ -181,7 +160,7 @@ class ToneRuleOutput(serializers.Serializer):
 
 
 class ToneCheckInput(serializers.Serializer):
-    text = _Text(max_length=MESSAGE_MAX_LENGTH, allow_blank=True, trim_whitespace=False)
+    text = StrictText(max_length=MESSAGE_MAX_LENGTH, allow_blank=True, trim_whitespace=False)
 
 
 class ToneMatchOutput(serializers.Serializer):

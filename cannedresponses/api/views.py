@@ -31,10 +31,9 @@ from cannedresponses.api.serializers import (
     ToneCheckOutput,
     ToneRuleOutput,
 )
-from cannedresponses.errors import CannedResponseInvalid
+from cannedresponses.api.writes import create_from_input, update_from_input
 from chat.api.serializers import ErrorOutput
 from chat.selectors import chat_get_for_agent, staff_access
-from helpdesk.models import Topic
 from helpdesk.roles import is_agent
 
 TAG = "console: canned responses"
@@ -75,15 +74,6 @@ class _TypingApi(_ConsoleApi):
     # Called as the agent types (debounced by the console): bounded per agent.
     throttle_classes = [_ConsoleThrottle]
     throttle_scope = "console_assist"
-
-
-def _topic_or_error(topic_id: int | None) -> Topic | None:
-    if topic_id is None:
-        return None
-    topic = selectors.topic_get(topic_id=topic_id)
-    if topic is None:
-        raise CannedResponseInvalid({"topic": ["No such topic."]})
-    return topic
 
 
 def _output(request: Request, response: Any, *, many: bool = False) -> dict[str, Any]:
@@ -134,16 +124,7 @@ class CannedResponseListCreateApi(_ConsoleApi):
     def post(self, request: Request) -> Response:
         data = CannedResponseCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        values = data.validated_data
-        response = services.canned_response_create(
-            actor=request.user,
-            title=values["title"],
-            shortcut=values["shortcut"],
-            body=values["body"],
-            scope=values["scope"],
-            topic=_topic_or_error(values.get("topic")),
-            is_active=values["is_active"],
-        )
+        response = create_from_input(actor=request.user, values=data.validated_data)
         return Response(_output(request, response), status=status.HTTP_201_CREATED)
 
 
@@ -169,17 +150,7 @@ class CannedResponseDetailApi(_ConsoleApi):
     def patch(self, request: Request, response_id: int) -> Response:
         data = CannedResponseUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        values = data.validated_data
-        services.canned_response_update(
-            actor=request.user,
-            response_id=response_id,
-            title=values.get("title"),
-            shortcut=values.get("shortcut"),
-            body=values.get("body"),
-            scope=values.get("scope"),
-            topic=_topic_or_error(values.get("topic")),
-            is_active=values.get("is_active"),
-        )
+        update_from_input(actor=request.user, response_id=response_id, values=data.validated_data)
         row = selectors.response_with_use(agent=request.user, response_id=response_id)
         return Response(_output(request, row))
 

@@ -1,11 +1,13 @@
 import functools
 import zoneinfo
 from datetime import datetime
+from typing import Any
 
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from chat.models import MESSAGE_MAX_LENGTH
+from helpdesk.identity import EXTERNAL_ID_MAX_LENGTH
 from helpdesk.models import TICKET_BODY_MAX_LENGTH
 
 
@@ -84,6 +86,33 @@ class PublicChatStartInput(serializers.Serializer):
     consent_marketing = serializers.BooleanField(required=False, default=False)
     browser_key = _BrowserKeyField()
     timezone = _TimezoneField()
+    external_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=EXTERNAL_ID_MAX_LENGTH,
+        # Signed as given: " 42" and "42" are different ids.
+        trim_whitespace=False,
+        help_text="The customer's id on the embedding site (widget identity verification; "
+        "docs/widget-identity.md). Trusted only with a matching external_id_hash.",
+    )
+    external_id_hash = serializers.RegexField(
+        r"^[0-9a-fA-F]{64}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=64,
+        help_text="hex(HMAC-SHA256(identity secret, external_id)), computed by the site's "
+        "server with a secret made in the admin.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if bool(attrs["external_id"]) != bool(attrs["external_id_hash"]):
+            missing = "external_id_hash" if attrs["external_id"] else "external_id"
+            raise serializers.ValidationError(
+                {missing: ["external_id and external_id_hash come together."]}, code="required"
+            )
+        return attrs
 
 
 class PublicChatStartOutput(serializers.Serializer):

@@ -82,7 +82,10 @@ class PublicChatStartApi(_PublicApi):
         summary="Open a chat as a customer",
         description="Outside the topic's business hours: 409 `topic_closed` with `opens_at`; "
         "the customer may leave a message instead (POST /api/v1/public/tickets/). "
-        "A blocked customer (email, browser_key or address): 403 `blocked`, nothing created.",
+        "A blocked customer (email, browser_key or address): 403 `blocked`, nothing created. "
+        "With `external_id` and a matching `external_id_hash` (widget identity verification) "
+        "the chat joins that customer's record and agents see their history; a hash that "
+        "does not match: 403 `identity_invalid`, nothing created.",
     )
     def post(self, request: Request) -> Response:
         data = PublicChatStartInput(data=request.data)
@@ -100,6 +103,8 @@ class PublicChatStartApi(_PublicApi):
             browser_key=data.validated_data["browser_key"],
             ip=client_address(request),
             timezone=data.validated_data["timezone"],
+            external_id=data.validated_data["external_id"],
+            external_id_hash=data.validated_data["external_id_hash"],
         )
         token = customer_token_make(chat_id=chat.pk, customer_key=chat.customer_key)
         output = PublicChatStartOutput(

@@ -16,6 +16,7 @@ import { createBlocks } from "./block.js";
 import { createComposer } from "./composer.js";
 import { createKnowledgeBase } from "./kb.js";
 import { createSidepanel } from "./sidepanel.js";
+import { decorateBotMessage } from "./bot.js";
 
 const MAX_LENGTH = 4000;
 const TYPING_EVERY_MS = 3000;
@@ -845,6 +846,8 @@ function buildPane(chat) {
       isOwn: (item) => item.kind === "agent" && (!item.author || item.author === me.name),
       onRetry: (cid) => client.retry(id, cid),
       onDiscard: (cid) => client.discard(id, cid),
+      // The answer bot's messages: labelled automated, with the articles the customer saw.
+      decorate: (node, item) => decorateBotMessage(node, item, { label: "Bot (automated)" }),
     }),
   };
   transfers.decorate(chat, pane);

@@ -8,6 +8,7 @@
  */
 import { ChatClient } from "./socket.js";
 import { MessageList, bindConnectionBanner, confirmDialog } from "./ui.js";
+import { createCustomerBot } from "./bot.js";
 
 const STORAGE_KEY = "helpdesk.chat";
 const MAX_LENGTH = 4000;
@@ -333,6 +334,7 @@ function readForm() {
     consent_marketing: f.consent_marketing.checked,
     browser_key: browserKey(),
     timezone: browserTimeZone(),
+    ...(identity ? { external_id: identity.id, external_id_hash: identity.hash } : {}),
   };
 }
 
@@ -551,10 +553,12 @@ function openConversation(chat) {
   setStatus("Connecting…");
 
   const client = new ChatClient({ url: chat.ws_url, role: "customer" });
+  bot.reset();
   const list = new MessageList(ui.messages, {
     ownKind: "customer",
     onRetry: (id) => client.retry(chat.id, id),
     onDiscard: (id) => client.discard(chat.id, id),
+    decorate: (node, item) => bot.decorate(node, item), // automated answers
   });
   current = {
     chat,
@@ -583,13 +587,17 @@ function openConversation(chat) {
   client.addEventListener("frame", (event) => onFrame(event.detail));
   client.addEventListener("state", (event) => {
     // Where do I stand? Asked on every (re)connection; later changes arrive by themselves.
-    if (event.detail.state === "open") client.send("queue_status");
+    if (event.detail.state === "open") {
+      client.send("queue_status");
+      client.send("bot_status");
+    }
   });
   hideRating();
   client.restorePending(chat.id, loadOutbox(chat.id));
   client.track(chat.id);
   client.start();
   if (embedded || document.activeElement === document.body) ui.input.focus();
+  tellParent("conversation"); // the widget invites nobody while one is stored
 }
 
 function formatWait(seconds) {
@@ -748,6 +756,7 @@ function showQueue(frame) {
 }
 
 function onFrame(frame) {
+  if (onBotFrame(frame)) return;
   if (frame.type === "queue" && current && frame.chat === current.chat.id) {
     showQueue(frame);
   } else if (frame.type === "ticket" && current && frame.chat === current.chat.id) {
@@ -819,6 +828,30 @@ function showEnded(title = "Chat ended", text = null) {
   ui.endedReferenceLine.hidden = !reference;
   ui.ended.hidden = false;
   if (hadFocus || ui.offer.contains(document.activeElement)) ui.newChat.focus();
+}
+
+// --- The answer bot while queued (docs/protocol.md, "Answer bot"; static/chat/bot.js) ------------
+
+const bot = createCustomerBot({
+  bar: $("cw-bot"),
+  humanButton: $("cw-bot-human"),
+  note: $("cw-bot-note"),
+  send: (type, fields) => Boolean(current) && current.client.send(type, undefined, fields),
+  focusComposer: () => {
+    if (!ui.composer.hidden) ui.input.focus();
+  },
+});
+
+/** The bot's frames, and the chat's status for it; true when the frame was the bot's alone. */
+function onBotFrame(frame) {
+  if (!current) return false;
+  if (frame.type === "bot" && frame.chat === current.chat.id) {
+    bot.onFrame(frame);
+    return true;
+  }
+  if (frame.type === "chat" && frame.id === current.chat.id) bot.onChat(frame.status);
+  // An answer to the customer's Yes / No: shown under that answer.
+  return frame.type === "error" && bot.onError(frame);
 }
 
 // --- Rating the ended chat (docs/protocol.md, "Feedback") ----------------------------------------
@@ -990,7 +1023,9 @@ ui.newChat.addEventListener("click", () => {
     current = null;
   }
   store.remove(STORAGE_KEY);
+  tellParent("no_conversation");
   ui.banner.hidden = true;
+  bot.reset();
   hideQueue();
   ui.conversation.hidden = true;
   ui.endButton.hidden = true;
@@ -1000,6 +1035,24 @@ ui.newChat.addEventListener("click", () => {
   setStatus("We usually reply within a few minutes");
   refreshTopics();
   focusFirst();
+});
+
+/** A proactive invitation (widget.js, docs/invitations.md) names the topic it suggests:
+ * `?topic=<slug>` on the frame's address, or a `topic` message when the frame already exists.
+ * The pre-chat form starts on it, if it is one of the form's topics (still the customer's to
+ * change). */
+function preselectInvitedTopic(slug) {
+  if (!ui.form || typeof slug !== "string" || !/^[-a-zA-Z0-9_]{1,80}$/.test(slug)) return;
+  const select = ui.form.elements.topic;
+  if (!topicOptions().some((option) => option.value === slug)) return;
+  select.value = slug;
+  select.dispatchEvent(new Event("change", { bubbles: true })); // a closed topic: message mode
+}
+preselectInvitedTopic(new URLSearchParams(window.location.search).get("topic"));
+window.addEventListener("message", (event) => {
+  const data = event.data;
+  if (event.source !== window.parent || !data || data.source !== "helpdesk-widget") return;
+  if (data.type === "topic") preselectInvitedTopic(data.topic);
 });
 
 // Another tab started or ended a conversation: follow it.
@@ -1026,6 +1079,55 @@ function chatFromLink() {
   const chat = { id, token, ws_url: ws.href, transcript: false, email: "" };
   store.set(STORAGE_KEY, JSON.stringify(chat));
   return chat;
+}
+
+/** The site's logged-in customer, handed over by widget.js in the fragment
+ * (`#identity=<JSON>`, docs/widget-identity.md): it leaves the address bar at once and is kept
+ * for this tab only. The server trusts it only if the hash matches. */
+function identityFromLink() {
+  const PREFIX = "#identity=";
+  if (window.location.hash.startsWith(PREFIX)) {
+    let given = null;
+    try {
+      given = JSON.parse(decodeURIComponent(window.location.hash.slice(PREFIX.length)));
+    } catch {
+      given = null;
+    }
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+    const text = (value, max) => (typeof value === "string" ? value.slice(0, max) : "");
+    if (given && text(given.id, 255) && text(given.hash, 64)) {
+      const found = {
+        id: text(given.id, 255),
+        hash: text(given.hash, 64),
+        name: text(given.name, 100),
+        email: text(given.email, 254),
+      };
+      try {
+        sessionStorage.setItem(IDENTITY_KEY, JSON.stringify(found));
+      } catch {
+        /* storage refused: it still holds for this page */
+      }
+      return found;
+    }
+  }
+  try {
+    return JSON.parse(sessionStorage.getItem(IDENTITY_KEY) || "null");
+  } catch {
+    return null;
+  }
+}
+
+const IDENTITY_KEY = "helpdesk.identity";
+const identity = identityFromLink();
+if (identity && ui.form) {
+  // Known to the site: their details are filled in (still theirs to correct).
+  const f = ui.form.elements;
+  if (identity.name && !f.name.value) f.name.value = identity.name;
+  if (identity.email && !f.email.value) {
+    f.email.value = identity.email;
+    // As if typed: the transcript and news boxes depend on an email being there.
+    f.email.dispatchEvent(new Event("input", { bubbles: true }));
+  }
 }
 
 const stored = chatFromLink() || loadChat();

@@ -719,6 +719,13 @@ export function createSidepanel({ client, chats, me, serverNow, canWrite, waitLe
       s.customer?.email
         ? h("span", { className: "summary__email", text: s.customer.email })
         : h("span", { className: "summary__email summary__muted", text: "no email" }),
+      s.customer?.verified
+        ? h("span", {
+            className: "summary__verified",
+            text: "✓ verified by the site",
+            title: `Signed in on the site as ${s.customer.external_id}`,
+          })
+        : "",
     );
     a.agent.textContent = s.agent ? s.agent.name : "Nobody yet (in the queue)";
 
@@ -839,9 +846,11 @@ export function createSidepanel({ client, chats, me, serverNow, canWrite, waitLe
     const tickets = Array.isArray(history.tickets) ? history.tickets : [];
     const none = !earlier.length && !tickets.length;
     a.historyEmpty.hidden = !none;
-    a.historyEmpty.textContent = s.customer?.email
-      ? "No earlier chats or tickets with this email."
-      : "No email given: no history to match.";
+    a.historyEmpty.textContent = s.customer?.verified
+      ? "No earlier chats or tickets for this customer."
+      : s.customer?.email
+        ? "No earlier chats or tickets with this email."
+        : "No email given: no history to match.";
     a.chatsTitle.hidden = !earlier.length;
     a.ticketsTitle.hidden = !tickets.length;
     a.historyChats.replaceChildren(

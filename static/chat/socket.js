@@ -316,6 +316,8 @@ export class ChatLog {
       key: ChatLog.keyOf(frame.kind, frame.client_msg_id, frame.seq),
       state: "sent",
       provisional: false,
+      // An automated answer's articles (kind "bot"); null for every other message.
+      bot: frame.bot && typeof frame.bot === "object" ? frame.bot : null,
     };
     if (entry.client_msg_id && frame.kind === this.ownKind)
       this.pending.delete(entry.client_msg_id);

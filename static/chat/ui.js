@@ -83,8 +83,14 @@ export function formatDuration(totalSeconds) {
  * `isOwn(item)` narrows it where several people write as that kind (agents of one chat).
  */
 export class MessageList {
-  constructor(listEl, { ownKind, onRetry, onDiscard, showOwnAuthor = false, isOwn = null }) {
+  constructor(
+    listEl,
+    { ownKind, onRetry, onDiscard, showOwnAuthor = false, isOwn = null, decorate = null },
+  ) {
     this.el = listEl;
+    // decorate(node, item): a feature adds to a message's node once, when it is created
+    // (e.g. automated answers: their label and articles, static/chat/bot.js).
+    this.decorate = decorate;
     this.ownKind = ownKind;
     this.isOwn = isOwn || ((item) => item.kind === ownKind);
     this.onRetry = onRetry;
@@ -148,6 +154,7 @@ export class MessageList {
     }
     node.append(body);
     if (own) node.append(h("div", { className: "msg__state", "aria-live": "polite" }));
+    if (this.decorate) this.decorate(node, item);
     return node;
   }
 

@@ -7,6 +7,8 @@
  * is taken from this script's own src. Everything it creates is styled inline (with
  * !important), so the host page's CSS cannot reach in, and the chat itself lives in the iframe.
  * The iframe is created on first open and kept, so the conversation stays connected.
+ * Proactive invitations (docs/invitations.md): after the time a rule sets, the server may offer
+ * an invitation; accepted, the chat opens on the rule's topic.
  */
 (function () {
   "use strict";
@@ -22,12 +24,35 @@
   if (!script) return;
   var ORIGIN = new URL(script.src, window.location.href).origin;
   var CHAT_URL = ORIGIN + "/chat/?embed=1";
+  var INVITATIONS_URL = ORIGIN + "/api/v1/public/invitations/";
   var BRAND = "#2b4fc7";
   var BRAND_DARK = "#1f3a99";
   var FOCUS_RING = "0 0 0 3px #ffffff, 0 0 0 6px " + BRAND_DARK;
   var Z = "2147483000";
   var mobile = window.matchMedia("(max-width: 520px)");
   var SVG = "http://www.w3.org/2000/svg";
+
+  /**
+   * A site that knows its logged-in customer says so on the tag (docs/widget-identity.md):
+   *   data-customer-id="42" data-customer-hash="<hex HMAC-SHA256 made on the site's server>"
+   *   data-customer-name="Ana Lima" data-customer-email="ana@example.com" (both optional)
+   * They travel to the chat page in the address fragment, which is never sent to a server.
+   */
+  function identityFromTag(tag) {
+    var data = tag.dataset || {};
+    if (!data.customerId || !data.customerHash) return null;
+    return {
+      id: String(data.customerId),
+      hash: String(data.customerHash),
+      name: String(data.customerName || ""),
+      email: String(data.customerEmail || ""),
+    };
+  }
+
+  function identityFragment(tag) {
+    var identity = identityFromTag(tag);
+    return identity ? "#identity=" + encodeURIComponent(JSON.stringify(identity)) : "";
+  }
 
   function style(el, rules) {
     for (var name in rules) {
@@ -235,13 +260,21 @@
     iframe.contentWindow.postMessage({ source: "helpdesk-widget", type: "focus" }, ORIGIN);
   }
 
-  function open() {
+  /** The chat page's address: `topic` (an accepted invitation's) preselects the form's topic;
+   * the identity rides in the fragment, after the query. */
+  function chatUrl(topic) {
+    var query = topic ? "&topic=" + encodeURIComponent(topic) : "";
+    return CHAT_URL + query + identityFragment(script);
+  }
+
+  function open(topic) {
+    hideInvitation();
     if (!iframe) {
       iframe = document.createElement("iframe");
       reset(iframe);
       iframe.id = "helpdesk-widget-frame";
       iframe.title = "Customer support chat";
-      iframe.src = CHAT_URL;
+      iframe.src = chatUrl(topic);
       iframe.setAttribute("allow", "clipboard-write");
       style(iframe, { display: "block", width: "100%", height: "100%", border: "0" });
       iframe.addEventListener("load", function () {
@@ -249,6 +282,10 @@
       });
       panel.appendChild(iframe);
     } else {
+      if (topic) {
+        var pick = { source: "helpdesk-widget", type: "topic", topic: topic };
+        iframe.contentWindow.postMessage(pick, ORIGIN);
+      }
       focusChat();
     }
     launcher.setAttribute("aria-expanded", "true");
@@ -275,7 +312,9 @@
   });
   closeButton.addEventListener("click", close);
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && isOpen()) close();
+    if (event.key !== "Escape") return;
+    if (isOpen()) close();
+    else if (invitation) dismissInvitation();
   });
   window.addEventListener("message", function (event) {
     if (!iframe || event.source !== iframe.contentWindow || event.origin !== ORIGIN) return;
@@ -283,13 +322,268 @@
     if (data.source !== "helpdesk-chat") return;
     if (data.type === "close") close();
     else if (data.type === "message" && !isOpen()) setBadge(unread + 1);
+    else if (data.type === "conversation") rememberConversation(true);
+    else if (data.type === "no_conversation") rememberConversation(false);
   });
   if (mobile.addEventListener) mobile.addEventListener("change", layout);
+
+  // --- Proactive invitation (docs/invitations.md) ---------------------------------------------
+  // Only what the rules need is kept, in this site's own storage and nothing personal: pages
+  // seen in this visit (sessionStorage), a flag that this browser came before, when it was
+  // last shown an invitation, and when the chat page last said a conversation is stored.
+  // The server sets no cookie. Without storage there is no invitation at all: the cap could
+  // not be kept.
+  var KEY_VISIT = "helpdesk.widget.visit";
+  var KEY_SEEN = "helpdesk.widget.seen";
+  var KEY_INVITED = "helpdesk.widget.invitedAt";
+  var KEY_CHAT = "helpdesk.widget.chatAt";
+  // A stored conversation holds invitations back for a day at most (the chat page refreshes
+  // it every time it opens one), so a chat abandoned elsewhere does not silence them forever.
+  var CHAT_HOLD_MS = 24 * 3600 * 1000;
+  var MAX_CHECKS = 6; // per page view: the server's "ask again" is followed a few times only
+  var SLUG = /^[-a-zA-Z0-9_]{1,80}$/;
+  var pageStartedAt = Date.now();
+  var checks = 0;
+  var invitation = null; // the one on screen: {rule, offer, topic}
+
+  function storage(name) {
+    try {
+      var store = window[name];
+      store.setItem("helpdesk.widget.probe", "1");
+      store.removeItem("helpdesk.widget.probe");
+      return store;
+    } catch (e) {
+      return null; // blocked (privacy settings) or full
+    }
+  }
+  var local = storage("localStorage");
+  var session = storage("sessionStorage");
+
+  function save(store, key, value) {
+    try {
+      if (value === null) store.removeItem(key);
+      else store.setItem(key, value);
+    } catch (e) {
+      /* full: the invitation simply forgets */
+    }
+  }
+
+  /** Counts this page in the visit; a visit's first page decides "returning" for all of it. */
+  function visitNow() {
+    var visit = null;
+    try {
+      visit = JSON.parse(session.getItem(KEY_VISIT));
+    } catch (e) {
+      visit = null;
+    }
+    if (!visit || typeof visit.pages !== "number" || typeof visit.returning !== "boolean") {
+      visit = { pages: 0, returning: local.getItem(KEY_SEEN) === "1" };
+      save(local, KEY_SEEN, "1");
+    }
+    visit.pages = Math.min(Math.max(Math.floor(visit.pages), 0) + 1, 100000);
+    save(session, KEY_VISIT, JSON.stringify(visit));
+    return visit;
+  }
+
+  function rememberConversation(stored) {
+    if (local) save(local, KEY_CHAT, stored ? String(Date.now()) : null);
+    if (stored) hideInvitation();
+  }
+
+  function conversationStored() {
+    var at = Number(local.getItem(KEY_CHAT));
+    return at > 0 && Date.now() - at < CHAT_HOLD_MS;
+  }
+
+  function secondsSinceInvited() {
+    var at = Number(local.getItem(KEY_INVITED));
+    if (!(at > 0)) return null;
+    // A clock set back reads as "just now": the cap errs on the quiet side.
+    return Math.max(Math.floor((Date.now() - at) / 1000), 0);
+  }
+
+  function mayInvite() {
+    return !iframe && !isOpen() && !invitation && !conversationStored();
+  }
+
+  function post(path, body) {
+    return window
+      .fetch(INVITATIONS_URL + path, {
+        method: "POST",
+        credentials: "omit",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(body),
+      })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .catch(function () {
+        return null; // offline, throttled, blocked: no invitation, nothing else changes
+      });
+  }
+
+  function checkInvitation(visit) {
+    if (!mayInvite() || checks >= MAX_CHECKS) return;
+    checks += 1;
+    post("check/", {
+      path: String(window.location.pathname || "/").slice(0, 2000),
+      seconds_on_page: Math.floor((Date.now() - pageStartedAt) / 1000),
+      pages_in_visit: visit.pages,
+      returning: visit.returning,
+      seconds_since_last_invitation: secondsSinceInvited(),
+    }).then(function (answer) {
+      if (!answer) return;
+      if (answer.invitation) {
+        if (mayInvite()) showInvitation(answer.invitation);
+      } else if (typeof answer.check_again_in === "number" && answer.check_again_in > 0) {
+        var wait = Math.min(answer.check_again_in, 3600) * 1000;
+        setTimeout(function () {
+          checkInvitation(visit);
+        }, wait);
+      }
+    });
+  }
+
+  var bubble = document.createElement("div");
+  reset(bubble);
+  bubble.id = "helpdesk-widget-invitation";
+  // Non-modal: it never takes the focus from the page; the live region below announces it.
+  bubble.setAttribute("role", "dialog");
+  bubble.setAttribute("aria-modal", "false");
+  bubble.setAttribute("aria-label", "Chat invitation");
+  bubble.setAttribute("aria-describedby", "helpdesk-widget-invitation-text");
+  style(bubble, {
+    position: "fixed",
+    right: "20px",
+    bottom: "88px",
+    "z-index": Z,
+    display: "none",
+    width: "min(320px, calc(100vw - 40px))",
+    padding: "16px",
+    "box-sizing": "border-box",
+    background: "#ffffff",
+    color: "#1d2433",
+    border: "1px solid #d0d5dd",
+    "border-radius": "14px",
+    "box-shadow": "0 12px 32px rgba(16, 24, 40, 0.24)",
+    "font-family": FONT,
+    "font-size": "15px",
+    "line-height": "1.45",
+    "text-align": "left",
+  });
+  var bubbleText = document.createElement("p");
+  reset(bubbleText);
+  bubbleText.id = "helpdesk-widget-invitation-text";
+  style(bubbleText, {
+    display: "block",
+    margin: "0 0 12px",
+    color: "inherit",
+    font: "inherit",
+    "white-space": "pre-wrap",
+    "overflow-wrap": "anywhere",
+  });
+  bubble.appendChild(bubbleText);
+
+  function invitationButton(label, primary) {
+    var button = document.createElement("button");
+    reset(button);
+    button.type = "button";
+    button.textContent = label;
+    style(button, {
+      display: "inline-block",
+      "margin-right": "8px",
+      padding: "8px 14px",
+      "border-radius": "8px",
+      border: primary ? "1px solid " + BRAND : "1px solid #98a2b3",
+      background: primary ? BRAND : "#ffffff",
+      color: primary ? "#ffffff" : "#1d2433",
+      "font-family": FONT,
+      "font-size": "14px",
+      "font-weight": "600",
+      "line-height": "1.2",
+      cursor: "pointer",
+    });
+    focusRing(button);
+    bubble.appendChild(button);
+    return button;
+  }
+  var acceptButton = invitationButton("Chat now", true);
+  var dismissButton = invitationButton("No thanks", false);
+
+  // Present from the start, so that screen readers announce what is put in it later.
+  var announcer = document.createElement("div");
+  reset(announcer);
+  announcer.setAttribute("role", "status");
+  style(announcer, {
+    position: "absolute",
+    width: "1px",
+    height: "1px",
+    overflow: "hidden",
+    clip: "rect(0 0 0 0)",
+    "white-space": "nowrap",
+  });
+
+  function showInvitation(given) {
+    var topic = given.topic && given.topic.slug;
+    if (
+      typeof given.rule !== "number" ||
+      typeof given.offer !== "string" ||
+      typeof given.text !== "string" ||
+      typeof topic !== "string" ||
+      !SLUG.test(topic)
+    ) {
+      return;
+    }
+    invitation = { rule: given.rule, offer: given.offer, topic: topic };
+    bubbleText.textContent = given.text; // text, never HTML
+    style(bubble, { display: "block" });
+    announcer.textContent = "Chat invitation: " + given.text;
+    // The cap counts from showing, whatever the answer.
+    save(local, KEY_INVITED, String(Date.now()));
+    count("shown");
+  }
+
+  function count(event) {
+    if (invitation) post(invitation.rule + "/" + event + "/", { offer: invitation.offer });
+  }
+
+  function hideInvitation() {
+    if (!invitation) return;
+    var hadFocus = bubble.contains(document.activeElement);
+    invitation = null;
+    style(bubble, { display: "none" });
+    announcer.textContent = "";
+    if (hadFocus) launcher.focus();
+  }
+
+  function acceptInvitation() {
+    var topic = invitation && invitation.topic;
+    count("accepted");
+    hideInvitation();
+    open(topic);
+  }
+
+  function dismissInvitation() {
+    count("dismissed");
+    hideInvitation();
+  }
+
+  acceptButton.addEventListener("click", acceptInvitation);
+  dismissButton.addEventListener("click", dismissInvitation);
+
+  function startInvitations() {
+    if (!local || !session || typeof window.fetch !== "function") return;
+    var visit = visitNow();
+    if (!conversationStored()) checkInvitation(visit);
+  }
 
   function mount() {
     document.body.appendChild(launcher);
     document.body.appendChild(panel);
+    document.body.appendChild(bubble);
+    document.body.appendChild(announcer);
     layout();
+    startInvitations();
   }
   if (document.body) mount();
   else document.addEventListener("DOMContentLoaded", mount);

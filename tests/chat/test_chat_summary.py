@@ -37,7 +37,12 @@ def test_the_summary_tells_the_story_of_the_chat() -> None:
     summary = selectors.chat_summary_frame(chat_id=chat.pk, agent=agent)
 
     assert summary["type"] == "summary" and summary["chat"] == chat.pk
-    assert summary["customer"] == {"name": "Ana Lima", "email": "ana@example.com"}
+    assert summary["customer"] == {
+        "name": "Ana Lima",
+        "email": "ana@example.com",
+        "verified": False,
+        "external_id": None,
+    }
     assert summary["agent"] == {"id": agent.pk, "name": "Bruno"}
     assert summary["first_question"]["body"] == "Where is my parcel?"
     assert summary["last_customer_message"]["body"] == "Hello?"

@@ -23,7 +23,8 @@ from tests.factories import AgentFactory, TopicFactory
 from tests.helpers import active_chat, token_for
 from tests.integration.conftest import WsClient, server_log_problems, session_cookie_for
 
-pytestmark = pytest.mark.integration
+# A load test: it has the machine to itself (no other xdist worker runs a test meanwhile).
+pytestmark = [pytest.mark.integration, pytest.mark.exclusive]
 
 # The storm's size can be raised to look for a server's limits, e.g. HELPDESK_STORM_CHATS=600.
 CHATS = int(os.environ.get("HELPDESK_STORM_CHATS", "200"))

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chat.models import Chat, Message
+from chat.tallies import tally_agent_message
 from helpdesk.models import Topic
 from tests.factories import AgentFactory, ChatFactory, MessageFactory, TopicFactory
 from transcripts.models import Rating
@@ -30,9 +31,13 @@ def chat_at(*, created_at: datetime.datetime, **fields: Any) -> Chat:
 def agent_says(
     chat: Chat, *, author: Any, origin: str = "", tone: list[str] | None = None
 ) -> Message:
-    return MessageFactory(
+    """An agent's reply stored as message_post stores it: the message and its tally (the
+    chat's timestamps here are set by hand, which message_post would refuse)."""
+    message = MessageFactory(
         chat=chat, kind=Message.Kind.AGENT, author=author, origin=origin, tone_overrides=tone or []
     )
+    tally_agent_message(message)
+    return message
 
 
 @dataclass

@@ -140,16 +140,22 @@ def test_confirm_after_unsubscribing_subscribes_again(client: Client) -> None:
     assert subscription.unsubscribed_at is None
 
 
-def _forged_tokens() -> list[str]:
+def _forged_tokens() -> list[Any]:
     good = offers.unsubscribe_token(email="ana@example.com")
     value, stamp, signature = good.rsplit(":", 2)
     other = offers.unsubscribe_token(email="eve@example.com").split(":", 1)[0]
+    # Fixed ids: the signed tokens carry the time, and every xdist worker must collect the
+    # same test ids.
+    signer = signing.TimestampSigner(salt=offers.UNSUBSCRIBE_SALT)
     return [
-        f"{value}:{stamp}:{signature[:-2]}xx",  # altered signature
-        f"{other}:{stamp}:{signature}",  # another address under this signature
-        signing.TimestampSigner(salt="another").sign_object({"e": "ana@example.com"}),
-        signing.TimestampSigner(salt=offers.UNSUBSCRIBE_SALT).sign_object(["ana@example.com"]),
-        signing.TimestampSigner(salt=offers.UNSUBSCRIBE_SALT).sign_object({"e": "not an email"}),
+        pytest.param(f"{value}:{stamp}:{signature[:-2]}xx", id="altered-signature"),
+        pytest.param(f"{other}:{stamp}:{signature}", id="another-address"),
+        pytest.param(
+            signing.TimestampSigner(salt="another").sign_object({"e": "ana@example.com"}),
+            id="another-salt",
+        ),
+        pytest.param(signer.sign_object(["ana@example.com"]), id="not-a-dict"),
+        pytest.param(signer.sign_object({"e": "not an email"}), id="not-an-email"),
         "garbage",
         ":::",
         "x" * 5000,

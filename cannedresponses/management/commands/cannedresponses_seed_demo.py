@@ -1,8 +1,13 @@
-"""Demo canned responses and tone rules for `make run`.
+"""Demo canned responses, tone rules and answer bots for `make run`.
 
 Idempotent: what exists (same shortcut among the shared responses, same phrase among the tone
-rules) is left as it is, so supervisors' edits survive a rerun. Nothing secret is created, so
-it may run with DEBUG off too.
+rules, a topic's bot row) is left as it is, so supervisors' edits survive a rerun (a bot
+switched off stays off). Nothing secret is created, so it may run with DEBUG off too.
+
+The answer bot is switched on for seed_demo's topics that have a published knowledge base
+article (docs/knowledge-base.md, "Answer bot"): run it after seed_demo and
+helpdesk_seed_articles (the Makefile's order); a topic without articles gets no bot, since it
+would have nothing to offer. Only the demo topics: a real topic's bot is a supervisor's choice.
 """
 
 from typing import Any
@@ -11,7 +16,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models.functions import Lower
 
-from cannedresponses.models import CannedResponse, ToneRule
+from cannedresponses.models import CannedResponse, ToneRule, TopicBot
+from helpdesk.management.commands.seed_demo import TOPICS as DEMO_TOPICS
+from helpdesk.models import Topic
 
 # (shortcut, title, body)
 RESPONSES = [
@@ -48,7 +55,10 @@ TONE_RULES = [
 
 
 class Command(BaseCommand):
-    help = "Create demo shared canned responses and tone rules (idempotent)."
+    help = (
+        "Create demo shared canned responses and tone rules, and switch the answer bot on for "
+        "the demo topics with articles (idempotent)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--quiet", action="store_true", help="Print nothing.")
@@ -75,5 +85,32 @@ class Command(BaseCommand):
             rule.full_clean()
             rule.save()
             created += 1
+        bots = self._bots()
         if not options["quiet"]:
             self.stdout.write(f"Canned responses demo data ready ({created} created).")
+            if bots:
+                self.stdout.write(f"Answer bot on for: {', '.join(bots)}.")
+            else:
+                self.stdout.write(
+                    "No answer bot: no demo topic has articles yet (run helpdesk_seed_articles "
+                    "first, then this again)."
+                )
+
+    def _bots(self) -> list[str]:
+        """Switch the bot on for the demo topics with a published article; the names of the
+        topics whose bot is on (already or now)."""
+        topics = (
+            Topic.objects.filter(
+                slug__in=[slug for slug, _name in DEMO_TOPICS], articles__is_published=True
+            )
+            .distinct()
+            .order_by("position", "name")
+        )
+        names = []
+        for topic in topics:
+            bot, _created = TopicBot.objects.get_or_create(
+                topic=topic, defaults={"is_enabled": True}
+            )
+            if bot.is_enabled:
+                names.append(topic.name)
+        return names

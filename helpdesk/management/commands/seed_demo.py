@@ -11,7 +11,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from helpdesk.models import Topic
+from helpdesk.identity import DEMO_IDENTITY_SECRET, identity_secret_create
+from helpdesk.models import IdentitySecret, Topic
 from helpdesk.roles import AGENTS_GROUP, SUPERVISORS_GROUP
 
 TOPICS = [
@@ -48,6 +49,9 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
             user.groups.set([Group.objects.get_or_create(name=name)[0] for name in groups])
+        # The widget demo's "signed in" shop signs its customer with this (widget identity).
+        if not IdentitySecret.objects.filter(name=DEMO_IDENTITY_SECRET).exists():
+            identity_secret_create(name=DEMO_IDENTITY_SECRET)
         if not options["quiet"]:
             self.stdout.write("Demo data ready. Staff logins (development only):")
             for username, password, _first, groups, _staff, _su in DEMO_USERS:

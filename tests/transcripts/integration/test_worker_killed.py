@@ -23,7 +23,13 @@ from tests.helpers import active_chat
 from tests.transcripts.integration.conftest import queueing_to, wait_for, worker_env
 from transcripts.models import Delivery
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+# Alone (no test runs in another xdist worker meanwhile): its workers give back any message
+# unacked for 2 s, and the broker keeps one unacked index for every queue of a Redis database.
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.exclusive,
+]
 
 # Seconds before Redis gives an unacked message back, in the test workers only.
 VISIBILITY_SECONDS = 2
