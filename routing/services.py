@@ -176,10 +176,12 @@ def _agent_left(agent_id: int) -> bool:
         profile.status_changed_at = timezone.now()
         profile.save(update_fields=["status", "status_changed_at"])
     chat_ids = list(
-        Chat.objects.filter(agent_id=agent_id, status=Chat.Status.ACTIVE).values_list(
-            "pk", flat=True
-        )
+        Chat.objects.filter(agent_id=agent_id, status=Chat.Status.ACTIVE)
+        .order_by("queued_at", "pk")
+        .values_list("pk", flat=True)
     )
+    # In the order they first queued: requeueing stamps each anew, so the customer who has
+    # waited longest stays ahead of the others at the front of the queue.
     for chat_id in chat_ids:
         chat_services.chat_requeue(chat_id=chat_id, reason="agent_left")
     # The agent no longer counts for the estimates of their topics' queues.

@@ -1,9 +1,12 @@
 """factory-boy factories. Build state through services where behaviour matters (see helpers)."""
 
 import datetime
+import functools
 
 import factory
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
@@ -12,6 +15,17 @@ from helpdesk.models import BusinessHours, Customer, Ticket, TicketReply, Topic
 from helpdesk.roles import AGENTS_GROUP, SUPERVISORS_GROUP
 
 PASSWORD = "correct-horse-battery"
+
+
+def password_hash() -> str:
+    """PASSWORD hashed once per test process and hasher: the default hasher costs ~0.3 s of CPU
+    per user, and some test modules switch to a fast one."""
+    return _password_hash(settings.PASSWORD_HASHERS[0])
+
+
+@functools.cache
+def _password_hash(hasher: str) -> str:
+    return make_password(PASSWORD)
 
 
 class TopicFactory(factory.django.DjangoModelFactory):
@@ -41,7 +55,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.django.Password(PASSWORD)
+    password = factory.LazyFunction(password_hash)
 
 
 def _join(group_name: str):  # type: ignore[no-untyped-def]
@@ -181,6 +195,19 @@ class ArticleFactory(factory.django.DjangoModelFactory):
     is_published = True
 
 
+class TopicBotFactory(factory.django.DjangoModelFactory):
+    """The answer bot of a topic, switched on (cannedresponses; by label like the others)."""
+
+    class Meta:
+        model = "cannedresponses.TopicBot"
+        django_get_or_create = ("topic",)
+
+    topic = factory.SubFactory(TopicFactory)
+    is_enabled = True
+    max_articles = 2
+    min_match = 50
+
+
 class CustomerBlockFactory(factory.django.DjangoModelFactory):
     """A block by email and browser, as an agent makes it (use block_create for the rules)."""
 
@@ -228,3 +255,60 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
         model = "transcripts.Subscription"
 
     email = factory.Sequence(lambda n: f"reader{n}@example.com")
+
+
+def api_token_for(user=None, *, scope: str = "read", **kwargs):  # type: ignore[no-untyped-def]
+    """An API token made through the service (the raw token exists only at creation):
+    returns (ApiToken, raw). Acts as a new supervisor unless a user is given."""
+    from helpdesk.api_tokens import api_token_create
+
+    return api_token_create(
+        user=user or SupervisorFactory(),
+        name=kwargs.pop("name", "Test token"),
+        scope=scope,
+        **kwargs,
+    )
+
+
+class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
+    """An active subscription to every event, at a public URL (use the `url` for a server)."""
+
+    class Meta:
+        model = "helpdesk.WebhookSubscription"
+
+    name = factory.Sequence(lambda n: f"Integration {n}")
+    url = factory.Sequence(lambda n: f"https://hooks{n}.example.com/helpdesk")
+    events = factory.LazyFunction(lambda: ["chat.created", "message.created", "ticket.created"])
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    """A pending delivery (use helpdesk.webhooks.emit for the rules)."""
+
+    class Meta:
+        model = "helpdesk.WebhookDelivery"
+
+    subscription = factory.SubFactory(WebhookSubscriptionFactory)
+    event = "chat.created"
+    payload = factory.LazyFunction(lambda: {"chat": {"id": 1}})
+    next_attempt_at = factory.LazyFunction(timezone.now)
+
+
+class InvitationRuleFactory(factory.django.DjangoModelFactory):
+    """An active invitation on every page after 10 s, any visitor, any time, 24 h cap."""
+
+    class Meta:
+        model = "routing.InvitationRule"
+
+    name = factory.Sequence(lambda n: f"Invitation {n}")
+    topic = factory.SubFactory(TopicFactory)
+    url_patterns = "/*"
+    min_seconds_on_page = 10
+    text = "Questions? We're here to help."
+
+
+class InvitationTallyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "routing.InvitationTally"
+
+    rule = factory.SubFactory(InvitationRuleFactory)
+    day = factory.LazyFunction(timezone.localdate)
