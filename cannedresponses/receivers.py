@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from cannedresponses import services, tone
+from chat.models import Message
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +27,16 @@ def on_chat_assigned(sender: Any, *, chat_id: int, agent_id: int, **kwargs: Any)
         logger.exception("could not post the greeting of chat %s", chat_id)
 
 
-def on_message_posted(sender: Any, *, chat_id: int, message_id: int, **kwargs: Any) -> None:
+def on_message_posted(
+    sender: Any, *, chat_id: int, message_id: int, kind: str = "", **kwargs: Any
+) -> None:
     """A customer question in a queued chat may get an automated answer: queued as a Celery
     task, never on the way of the assignment. A failure is logged: the message is stored."""
     from cannedresponses import answerbot
+
+    if kind and kind != Message.Kind.CUSTOMER:
+        # Saves the query on every other message (half of a busy chat's).
+        return
 
     try:
         answerbot.bot_answer_later(message_id=message_id)

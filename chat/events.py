@@ -9,19 +9,23 @@ The channel layer is only a doorbell; a frame lost on the way is healed by the c
 `resume` from its last sequence number.
 """
 
+import asyncio
 import json
 import logging
+import os
+import threading
+import weakref
 from functools import partial
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.dispatch import Signal
 
 logger = logging.getLogger(__name__)
 
-# Signals, each sent after commit with `chat_id` (and `message_id` for message_posted,
+# Signals, each sent after commit with `chat_id` (and `message_id` and `kind` for message_posted,
 # `agent_id` for chat_assigned, `requeued=True` for chat_queued when an agent left or the chat
 # was transferred to a topic, `from_agent_id`/`to_agent_id` for chat_handed_over).
 chat_queued = Signal()
@@ -96,32 +100,132 @@ def rescope_consoles_on_commit(*, agent_id: int) -> None:
 
 
 def _rescope_now(*, agent_id: int) -> None:
-    try:
-        async_to_sync(_send_rescope)(agent_id)
-    except Exception:
-        # The consoles keep their old queues until they reconnect; log and carry on.
-        logger.exception("could not rescope the consoles of agent %s", agent_id)
-
-
-async def _send_rescope(agent_id: int) -> None:
-    layer = get_channel_layer()
-    if layer is not None:
-        await layer.group_send(agent_group(agent_id), {"type": RESCOPE_EVENT})
+    group_send_soon([(agent_group(agent_id), {"type": RESCOPE_EVENT})], what="console rescope")
 
 
 def publish_now(*, groups: list[str], frame: dict[str, Any]) -> None:
     """Ring the doorbell; a failure here never undoes the stored change."""
+    event = {"type": FRAME_EVENT, "frame": frame}
+    group_send_soon([(group, event) for group in groups], what=str(frame.get("type")))
+
+
+# --- Sending to the channel layer from synchronous code ----------------------------------------
+#
+# Services run in the server's one database thread (`database_sync_to_async`). Waiting there
+# for each group_send (an `async_to_sync` round trip through the busy event loop, then Redis)
+# held that thread, and so every socket's next frame, for as long as the loop took: under load
+# the loop's backlog, not the database, set the pace. In a server, the sends are handed to the
+# loop and the thread goes on; elsewhere (Celery, management commands) they are sent in place.
+
+# Past this many batches waiting on the loop, callers wait for their own send: memory stays
+# bounded when Redis is slow or gone, and the slowdown reaches the senders.
+MAX_PENDING_SENDS = 10_000
+
+
+class _LoopSends:
+    """What one event loop has been handed and not sent yet."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pending = 0
+        # Coalesced sends (group_send_soon's `coalesce`) scheduled but not started yet.
+        self.coalesced: set[str] = set()
+        # A task must be referenced until done, or it may be garbage-collected early.
+        self.tasks: set[asyncio.Task[None]] = set()
+
+
+# Per loop, so that a loop that stops with sends still queued (tests run one loop each) leaves
+# nothing behind for the next.
+_loop_sends: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopSends] = (
+    weakref.WeakKeyDictionary()
+)
+_loop_sends_lock = threading.Lock()
+
+
+def group_send_soon(
+    sends: list[tuple[str, dict[str, Any]]],
+    *,
+    what: str,
+    coalesce: str = "",
+    delay: float = 0.0,
+) -> None:
+    """Send `(group, event)` pairs in order, without waiting when a server's loop can do it.
+
+    Failures are logged, never raised: the change they announce is committed, and clients heal
+    with `resume`. Sends handed to the loop leave in the order they were handed over.
+    `coalesce`: a key for events that carry nothing (doorbells): while one with the same key
+    is scheduled and not yet sent, another is redundant and dropped. `delay`: seconds to wait
+    first (with `coalesce`, a burst of changes then costs one send).
+    """
+    loop = _serving_loop()
+    if loop is not None:
+        with _loop_sends_lock:
+            state = _loop_sends.setdefault(loop, _LoopSends())
+        with state.lock:
+            if coalesce and coalesce in state.coalesced:
+                return
+            handed_over = state.pending < MAX_PENDING_SENDS
+            if handed_over:
+                state.pending += 1
+                if coalesce:
+                    state.coalesced.add(coalesce)
+        if handed_over:
+            start = partial(_start_sending, loop, state, sends, what=what, coalesce=coalesce)
+            if delay:
+                loop.call_soon_threadsafe(loop.call_later, delay, start)
+            else:
+                loop.call_soon_threadsafe(start)
+            return
     try:
-        async_to_sync(_group_send_all)(groups, frame)
+        async_to_sync(_send_all)(sends)
     except Exception:
-        # The data is committed; clients heal with `resume`. Log and carry on.
-        logger.exception("could not publish %s to %s", frame.get("type"), groups)
+        logger.exception("could not send %s to %s", what, [group for group, _ in sends])
 
 
-async def _group_send_all(groups: list[str], frame: dict[str, Any]) -> None:
+def _serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop of the server this thread works for, if the caller runs in a
+    sync_to_async thread of a live loop of this process (asgiref records it per thread)."""
+    threadlocal = SyncToAsync.threadlocal
+    if getattr(threadlocal, "main_event_loop_pid", None) != os.getpid():
+        return None
+    loop: asyncio.AbstractEventLoop | None = getattr(threadlocal, "main_event_loop", None)
+    if loop is None or loop.is_closed() or not loop.is_running():
+        return None
+    return loop
+
+
+def _start_sending(
+    loop: asyncio.AbstractEventLoop,
+    state: _LoopSends,
+    sends: list[tuple[str, dict[str, Any]]],
+    *,
+    what: str,
+    coalesce: str,
+) -> None:
+    if coalesce:
+        with state.lock:
+            state.coalesced.discard(coalesce)
+    task = loop.create_task(_send_all_logged(sends, what=what))
+    state.tasks.add(task)
+    task.add_done_callback(partial(_sent, state))
+
+
+def _sent(state: _LoopSends, task: asyncio.Task[None]) -> None:
+    state.tasks.discard(task)
+    with state.lock:
+        state.pending -= 1
+
+
+async def _send_all_logged(sends: list[tuple[str, dict[str, Any]]], *, what: str) -> None:
+    try:
+        await _send_all(sends)
+    except Exception:
+        logger.exception("could not send %s to %s", what, [group for group, _ in sends])
+
+
+async def _send_all(sends: list[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    event = {"type": FRAME_EVENT, "frame": frame}
-    for group in groups:
+    for group, event in sends:
         await layer.group_send(group, event)

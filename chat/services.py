@@ -220,7 +220,9 @@ def _publish_message(chat: Chat, message: Message) -> None:
     events.publish_on_commit(
         groups=groups, frame=protocol.message_frame(message, customer_name=chat.customer.name)
     )
-    events.send_on_commit(events.message_posted, chat_id=chat.pk, message_id=message.pk)
+    events.send_on_commit(
+        events.message_posted, chat_id=chat.pk, message_id=message.pk, kind=message.kind
+    )
 
 
 @transaction.atomic

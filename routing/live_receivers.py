@@ -5,17 +5,16 @@ coalesced (routing.live_consumer), so the doorbell may ring as often as changes 
 a channel-layer event of its own (`live.changed`), not a client frame: no socket forwards it.
 """
 
-import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
-logger = logging.getLogger(__name__)
+from chat import events as chat_events
 
 LIVE_GROUP = "live"
 DOORBELL_EVENT = "live.changed"
+# A ring announces every change committed before it is sent.
+RING_COALESCE_SECONDS = 0.1
 
 
 def ring_on_commit() -> None:
@@ -24,13 +23,15 @@ def ring_on_commit() -> None:
 
 
 def _ring_now() -> None:
-    try:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(LIVE_GROUP, {"type": DOORBELL_EVENT})
-    except Exception:
-        # The change is committed; the pages catch up at the next ring or their own refresh.
-        logger.exception("could not ring the live page's doorbell")
+    # The change is committed; if the ring fails, the pages catch up at the next ring or their
+    # own refresh. The pages coalesce their snapshots anyway, so a burst of changes (a message
+    # each, at full load) rings once.
+    chat_events.group_send_soon(
+        [(LIVE_GROUP, {"type": DOORBELL_EVENT})],
+        what="the live page's doorbell",
+        coalesce=LIVE_GROUP,
+        delay=RING_COALESCE_SECONDS,
+    )
 
 
 def on_live_change(**kwargs: Any) -> None:

@@ -180,6 +180,9 @@ async def storm(server: LiveServer, rows: list[Row]) -> Figures:
         from_customer = await cons.wait_type("message", client_msg_id="c-1")
         assert from_agent["body"] == f"from agent {row.chat_id}"
         assert from_customer["body"] == f"from customer {row.chat_id}"
+        # Each sender gets its own message too; the ack may come first (docs/protocol.md).
+        await cust.wait_type("message", client_msg_id="c-1")
+        await cons.wait_type("message", client_msg_id="a-1")
 
     outcomes = await asyncio.gather(
         *(exchange(c, a, r) for c, a, r in zip(customers, consoles, rows, strict=True)),

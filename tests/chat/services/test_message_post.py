@@ -388,7 +388,10 @@ def test_message_posted_fires_once_after_commit(signals, committed) -> None:
         result = post(chat, CUSTOMER, "Hello", "c-1")
         assert signals.sent == []
     assert signals.sent == [
-        ("message_posted", {"chat_id": chat.pk, "message_id": result.message.pk})
+        (
+            "message_posted",
+            {"chat_id": chat.pk, "message_id": result.message.pk, "kind": "customer"},
+        )
     ]
 
 
