@@ -28,14 +28,20 @@ def on_chat_assigned(sender: Any, *, chat_id: int, agent_id: int, **kwargs: Any)
 
 
 def on_message_posted(
-    sender: Any, *, chat_id: int, message_id: int, kind: str = "", **kwargs: Any
+    sender: Any,
+    *,
+    chat_id: int,
+    message_id: int,
+    kind: str = "",
+    queued: bool = True,
+    **kwargs: Any,
 ) -> None:
     """A customer question in a queued chat may get an automated answer: queued as a Celery
     task, never on the way of the assignment. A failure is logged: the message is stored."""
     from cannedresponses import answerbot
 
-    if kind and kind != Message.Kind.CUSTOMER:
-        # Saves the query on every other message (half of a busy chat's).
+    if not queued or (kind and kind != Message.Kind.CUSTOMER):
+        # Only customers' questions while queued: saves a query on every other message.
         return
 
     try:

@@ -1,6 +1,6 @@
 """Websocket consumers: authenticate, validate frames, call one service, forward frames.
 
-No business rule lives here. Each inbound frame costs at most one `database_sync_to_async`
+No business rule lives here. Each inbound frame costs at most one `db_hop`
 hop. Close codes and error codes are documented in docs/protocol.md.
 """
 
@@ -11,12 +11,14 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from channels.db import database_sync_to_async
+from channels.consumer import AsyncConsumer, get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from chat import dispatch, events, protocol, selectors, services
+from chat.db_hops import db_hop
 from chat.errors import ChatNotFound
 from chat.flood import FloodGuard
 from chat.protocol import (
@@ -38,12 +40,50 @@ CLOSE_UNAUTHENTICATED = 4001
 CLOSE_FORBIDDEN = 4003
 CLOSE_NO_ROUTE = 4004
 CLOSE_FLOODING = 4008
+# The channel layer lost Redis for a while: reconnect and resume (docs/protocol.md). Not
+# 1012 (service restart): ASGI servers accept only 1000 and 3000-4999.
+CLOSE_LAYER_RECONNECTED = 4012
+
+UNAVAILABLE_DETAIL = "The service is briefly unavailable; please retry in a few seconds."
 
 # Each watched chat is one more channel-layer group for the socket.
 MAX_WATCHED_CHATS = 20
 
 
-class _FrameConsumer(AsyncJsonWebsocketConsumer):
+class _Backlog:
+    """Frames of this process being handled now: read, and waiting for or holding the one
+    database thread. Past HELPDESK_WS_BUSY_FRAMES, new messages are refused with `busy`
+    (resent by the client later) and typing frames dropped, so that under overload the wait of
+    accepted frames and the memory they hold stay bounded instead of growing without end."""
+
+    frames = 0
+
+
+class DirectDispatch(AsyncConsumer):
+    """Channels (4.2+) hops to the one database thread to close stale connections before every
+    event a consumer handles: every frame delivered to a socket would then queue behind every
+    message being stored, and delivery would run at the database thread's pace. Our consumers
+    touch the database only through `db_hop`, which closes stale connections
+    around each call itself, so events are dispatched directly."""
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+
+# What overload sheds: new messages (the client resends them) and typing (ephemeral). Resumes,
+# takes, closes and the rest go through: they are how clients recover.
+_SHED_WHEN_BUSY = frozenset({"message", "typing"})
+
+
+class ServerBusy(ProtocolError):
+    def __init__(self) -> None:
+        super().__init__("busy", "The server is busy; send this message again in a moment.")
+
+
+class _FrameConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
     """Shared frame handling: size, rate, JSON and schema checks, error frames."""
 
     role: Role
@@ -82,11 +122,32 @@ class _FrameConsumer(AsyncJsonWebsocketConsumer):
         frame: ClientFrame | None = None
         try:
             frame = protocol.parse_client_frame(data, role=self.role)
-            await self.handle_frame(frame)
+            if (
+                frame.type in _SHED_WHEN_BUSY
+                and _Backlog.frames >= settings.HELPDESK_WS_BUSY_FRAMES
+            ):
+                if isinstance(frame, MessageFrame):
+                    raise ServerBusy()
+                return
+            _Backlog.frames += 1
+            try:
+                await self.handle_frame(frame)
+            finally:
+                _Backlog.frames -= 1
         except DomainError as exc:
             await self.send_error(
                 exc.code,
                 exc.detail,
+                chat=frame.chat if frame else None,
+                client_msg_id=frame.client_msg_id if isinstance(frame, MessageFrame) else None,
+            )
+        except (OperationalError, InterfaceError):
+            # The database is down or restarting: the socket stays usable and the client
+            # retries (a resent message is stored once); the connection heals by itself.
+            logger.warning("database unavailable for a frame", exc_info=True)
+            await self.send_error(
+                "unavailable",
+                UNAVAILABLE_DETAIL,
                 chat=frame.chat if frame else None,
                 client_msg_id=frame.client_msg_id if isinstance(frame, MessageFrame) else None,
             )
@@ -107,7 +168,7 @@ class _FrameConsumer(AsyncJsonWebsocketConsumer):
     ) -> None:
         """Report this socket opened now, alive every HELPDESK_CONSOLE_HEARTBEAT_SECONDS, and
         closed on disconnect (the services send the matching domain events)."""
-        await database_sync_to_async(opened)()
+        await db_hop(opened)()
         self._presence_closed = closed
         self._heartbeat = asyncio.create_task(self._beat(alive))
 
@@ -115,7 +176,7 @@ class _FrameConsumer(AsyncJsonWebsocketConsumer):
         while True:
             await asyncio.sleep(settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS)
             try:
-                await database_sync_to_async(alive)()
+                await db_hop(alive)()
             except Exception:
                 # Logged and retried next beat: the socket itself is fine.
                 socket = "console" if self.role == "agent" else "customer"
@@ -127,16 +188,14 @@ class _FrameConsumer(AsyncJsonWebsocketConsumer):
             return
         heartbeat.cancel()
         self._heartbeat = None
-        await database_sync_to_async(self._presence_closed)()
+        await db_hop(self._presence_closed)()
 
     async def handle_extension(
         self, frame: ExtensionFrame, *, actor: Participant, chat_id: int | None
     ) -> None:
         handler = dispatch.frame_handler(role=self.role, frame_type=frame.type)
         assert handler is not None  # noqa: S101  (the parser only builds registered frames)
-        replies = await database_sync_to_async(handler)(
-            actor=actor, chat_id=chat_id, data=frame.data or {}
-        )
+        replies = await db_hop(handler)(actor=actor, chat_id=chat_id, data=frame.data or {})
         for reply in replies:
             await self.send_json(reply)
 
@@ -156,6 +215,11 @@ class _FrameConsumer(AsyncJsonWebsocketConsumer):
     async def frame_send(self, event: dict[str, Any]) -> None:
         """A frame published by a service (chat.events) for this socket's groups."""
         await self.send_json(event["frame"])
+
+    async def layer_reconnected(self, event: dict[str, Any]) -> None:
+        """Frames published while the channel layer was away from Redis never reached this
+        socket (chat.layers): the client reconnects, gets a fresh state and resumes."""
+        await self.close(code=CLOSE_LAYER_RECONNECTED)
 
     async def send_typing(
         self, groups: list[str], *, chat_id: int, kind: str, name: str | None
@@ -190,7 +254,7 @@ class CustomerChatConsumer(_FrameConsumer):
         # Join before reading the state, so no change can fall between the two.
         group = events.customer_group(claim.chat_id)
         await self.channel_layer.group_add(group, self.channel_name)
-        chat = await database_sync_to_async(selectors.chat_get_by_customer_token)(token=token)
+        chat = await db_hop(selectors.chat_get_by_customer_token)(token=token)
         if chat is None:
             await self.channel_layer.group_discard(group, self.channel_name)
             await self.refuse(
@@ -234,7 +298,7 @@ class CustomerChatConsumer(_FrameConsumer):
         if isinstance(frame, ExtensionFrame):
             await self.handle_extension(frame, actor=customer, chat_id=chat_id)
         elif isinstance(frame, MessageFrame):
-            result = await database_sync_to_async(services.message_post)(
+            result = await db_hop(services.message_post)(
                 chat_id=chat_id,
                 sender=customer,
                 body=frame.body,
@@ -242,17 +306,15 @@ class CustomerChatConsumer(_FrameConsumer):
             )
             await self.send_json(protocol.ack_frame(result.message))
         elif isinstance(frame, ResumeFrame):
-            frames, more = await database_sync_to_async(selectors.message_frames_for_customer)(
+            frames, more = await db_hop(selectors.message_frames_for_customer)(
                 chat_id=chat_id, after_seq=frame.after_seq
             )
             await self.send_resume(frames, chat_id=chat_id, more=more)
         elif frame.type == "typing":
-            groups = await database_sync_to_async(services.typing_audience)(
-                chat_id=chat_id, sender=customer
-            )
+            groups = await db_hop(services.typing_audience)(chat_id=chat_id, sender=customer)
             await self.send_typing(groups, chat_id=chat_id, kind="customer", name=None)
         elif frame.type == "close":
-            await database_sync_to_async(services.chat_close)(chat_id=chat_id, by=customer)
+            await db_hop(services.chat_close)(chat_id=chat_id, by=customer)
 
 
 class ConsoleConsumer(_FrameConsumer):
@@ -269,7 +331,7 @@ class ConsoleConsumer(_FrameConsumer):
                 close_code=CLOSE_UNAUTHENTICATED,
             )
             return
-        access = await database_sync_to_async(selectors.console_access)(user=user)
+        access = await db_hop(selectors.console_access)(user=user)
         if access is None:
             await self.refuse(
                 code="forbidden",
@@ -282,7 +344,7 @@ class ConsoleConsumer(_FrameConsumer):
         self.groups_joined = groups
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
-        chats = await database_sync_to_async(selectors.console_chat_frames)(
+        chats = await db_hop(selectors.console_chat_frames)(
             agent=user, queue_topics=access.queue_topics
         )
         self.user = user
@@ -311,7 +373,7 @@ class ConsoleConsumer(_FrameConsumer):
     async def console_rescope(self, event: dict[str, Any]) -> None:
         """The agent's skills or role changed: follow the queues they may see now, and send a
         fresh snapshot (which replaces what the console knew)."""
-        access = await database_sync_to_async(selectors.console_access)(user=self.user)
+        access = await db_hop(selectors.console_access)(user=self.user)
         if access is None:
             await self.send_error("forbidden", "Only agents can use the console.")
             await self.close(code=CLOSE_FORBIDDEN)
@@ -322,7 +384,7 @@ class ConsoleConsumer(_FrameConsumer):
         for group in groups:
             if group not in self.groups_joined:
                 await self.channel_layer.group_add(group, self.channel_name)
-        chats = await database_sync_to_async(selectors.console_chat_frames)(
+        chats = await db_hop(selectors.console_chat_frames)(
             agent=self.user, queue_topics=access.queue_topics
         )
         for group in self.groups_joined:
@@ -352,7 +414,7 @@ class ConsoleConsumer(_FrameConsumer):
         chat_id = frame.chat
         assert chat_id is not None  # noqa: S101  (the protocol requires `chat` from agents)
         if isinstance(frame, MessageFrame):
-            result = await database_sync_to_async(services.message_post)(
+            result = await db_hop(services.message_post)(
                 chat_id=chat_id,
                 sender=agent,
                 body=frame.body,
@@ -362,29 +424,25 @@ class ConsoleConsumer(_FrameConsumer):
             )
             await self.send_json(protocol.ack_frame(result.message))
         elif isinstance(frame, ResumeFrame):
-            frames, more = await database_sync_to_async(selectors.message_frames_for_agent)(
+            frames, more = await db_hop(selectors.message_frames_for_agent)(
                 chat_id=chat_id, agent=self.user, after_seq=frame.after_seq, access=self.access
             )
             await self.send_resume(frames, chat_id=chat_id, more=more)
         elif frame.type == "typing":
-            groups = await database_sync_to_async(services.typing_audience)(
-                chat_id=chat_id, sender=agent
-            )
+            groups = await db_hop(services.typing_audience)(chat_id=chat_id, sender=agent)
             name = protocol.staff_display_name(self.user)
             await self.send_typing(groups, chat_id=chat_id, kind="agent", name=name)
         elif frame.type == "take":
-            await database_sync_to_async(services.chat_assign)(
+            await db_hop(services.chat_assign)(
                 chat_id=chat_id, agent=self.user, assigned_by=self.user
             )
         elif frame.type == "close":
-            await database_sync_to_async(services.chat_close)(chat_id=chat_id, by=agent)
+            await db_hop(services.chat_close)(chat_id=chat_id, by=agent)
         elif isinstance(frame, NoteFrame):
             # The note reaches this socket through the chat's staff groups, like any change.
-            await database_sync_to_async(services.note_add)(
-                chat_id=chat_id, author=self.user, body=frame.body
-            )
+            await db_hop(services.note_add)(chat_id=chat_id, author=self.user, body=frame.body)
         elif frame.type == "summary":
-            summary = await database_sync_to_async(selectors.chat_summary_frame)(
+            summary = await db_hop(selectors.chat_summary_frame)(
                 chat_id=chat_id, agent=self.user, access=self.access
             )
             await self.send_json(summary)
@@ -404,7 +462,7 @@ class ConsoleConsumer(_FrameConsumer):
         group = events.watch_group(chat_id)
         await self.channel_layer.group_add(group, self.channel_name)
         try:
-            frame = await database_sync_to_async(selectors.chat_frame_for_agent)(
+            frame = await db_hop(selectors.chat_frame_for_agent)(
                 chat_id=chat_id, agent=self.user, access=self.access
             )
         except DomainError:
@@ -415,7 +473,7 @@ class ConsoleConsumer(_FrameConsumer):
         await self.send_json(frame)
 
 
-class NoRouteConsumer(AsyncJsonWebsocketConsumer):
+class NoRouteConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
     """Any other websocket path: say so with a close code instead of dropping the connection."""
 
     async def connect(self) -> None:

@@ -10,6 +10,7 @@ The channel layer is only a doorbell; a frame lost on the way is healed by the c
 """
 
 import asyncio
+import collections
 import json
 import logging
 import os
@@ -25,7 +26,8 @@ from django.dispatch import Signal
 
 logger = logging.getLogger(__name__)
 
-# Signals, each sent after commit with `chat_id` (and `message_id` and `kind` for message_posted,
+# Signals, each sent after commit with `chat_id` (and `message_id`, `kind` and `queued` (the chat
+# was queued when the message was stored) for message_posted,
 # `agent_id` for chat_assigned, `requeued=True` for chat_queued when an agent left or the chat
 # was transferred to a topic, `from_agent_id`/`to_agent_id` for chat_handed_over).
 chat_queued = Signal()
@@ -123,15 +125,20 @@ MAX_PENDING_SENDS = 10_000
 
 
 class _LoopSends:
-    """What one event loop has been handed and not sent yet."""
+    """What one event loop has been handed and not sent yet, sent by one task in the order it
+    was handed over (as when each send was made in place): a chat frame published before a
+    transfer's result reaches every console before it."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.pending = 0
         # Coalesced sends (group_send_soon's `coalesce`) scheduled but not started yet.
         self.coalesced: set[str] = set()
-        # A task must be referenced until done, or it may be garbage-collected early.
-        self.tasks: set[asyncio.Task[None]] = set()
+        # Touched on the loop's thread only.
+        self.queue: collections.deque[tuple[list[tuple[str, dict[str, Any]]], str]] = (
+            collections.deque()
+        )
+        self.sender: asyncio.Task[None] | None = None
 
 
 # Per loop, so that a loop that stops with sends still queued (tests run one loop each) leaves
@@ -205,22 +212,21 @@ def _start_sending(
     if coalesce:
         with state.lock:
             state.coalesced.discard(coalesce)
-    task = loop.create_task(_send_all_logged(sends, what=what))
-    state.tasks.add(task)
-    task.add_done_callback(partial(_sent, state))
+    state.queue.append((sends, what))
+    if state.sender is None or state.sender.done():
+        state.sender = loop.create_task(_send_queued(state))
 
 
-def _sent(state: _LoopSends, task: asyncio.Task[None]) -> None:
-    state.tasks.discard(task)
-    with state.lock:
-        state.pending -= 1
-
-
-async def _send_all_logged(sends: list[tuple[str, dict[str, Any]]], *, what: str) -> None:
-    try:
-        await _send_all(sends)
-    except Exception:
-        logger.exception("could not send %s to %s", what, [group for group, _ in sends])
+async def _send_queued(state: _LoopSends) -> None:
+    while state.queue:
+        sends, what = state.queue.popleft()
+        try:
+            await _send_all(sends)
+        except Exception:
+            logger.exception("could not send %s to %s", what, [group for group, _ in sends])
+        finally:
+            with state.lock:
+                state.pending -= 1
 
 
 async def _send_all(sends: list[tuple[str, dict[str, Any]]]) -> None:

@@ -221,7 +221,11 @@ def _publish_message(chat: Chat, message: Message) -> None:
         groups=groups, frame=protocol.message_frame(message, customer_name=chat.customer.name)
     )
     events.send_on_commit(
-        events.message_posted, chat_id=chat.pk, message_id=message.pk, kind=message.kind
+        events.message_posted,
+        chat_id=chat.pk,
+        message_id=message.pk,
+        kind=message.kind,
+        queued=chat.status == Chat.Status.QUEUED,
     )
 
 

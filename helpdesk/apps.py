@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
+from django.core.signals import request_finished
 from django.db.models.signals import post_delete, post_save
 
 
@@ -10,6 +11,7 @@ class HelpdeskConfig(AppConfig):
     def ready(self) -> None:
         from helpdesk import checks  # noqa: F401  (registers the system checks)
         from helpdesk.api import access  # noqa: F401  (registers the token's OpenAPI scheme)
+        from helpdesk.db import close_request_connections
         from helpdesk.models import WebhookSubscription
         from helpdesk.webhooks import listened_events_forget
 
@@ -19,6 +21,7 @@ class HelpdeskConfig(AppConfig):
                 sender=WebhookSubscription,
                 dispatch_uid=f"webhooks-forget-{signal}",
             )
+        request_finished.connect(close_request_connections, dispatch_uid="close-request-db")
 
 
 class HelpdeskAdminConfig(AdminConfig):

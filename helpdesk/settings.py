@@ -98,6 +98,9 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Threads (each with its own connection) for the database work of a server process's sockets
+# (chat.db_hops): PostgreSQL serves several at once; SQLite takes one writer at a time.
+HELPDESK_DB_THREADS = env_int("HELPDESK_DB_THREADS", 4 if DATABASE_URL else 1)
 
 # --- Redis: channel layer, cache, Celery broker ------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -110,7 +113,8 @@ if REDIS_URL:
         # capacity that silently drops frames under load (docs/architecture.md, "Delivery").
         CHANNEL_LAYERS = {
             "default": {
-                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                # channels_redis's pub/sub layer, telling the consumers when it reconnects.
+                "BACKEND": "chat.layers.ResumingRedisPubSubChannelLayer",
                 "CONFIG": {"hosts": [{"address": REDIS_URL}], "prefix": HELPDESK_REDIS_PREFIX},
             }
         }
@@ -318,6 +322,9 @@ HELPDESK_WIDGET_ORIGINS = env_list("HELPDESK_WIDGET_ORIGINS")
 HELPDESK_WS_RATE_PER_SECOND = env_int("HELPDESK_WS_RATE_PER_SECOND", 10)
 HELPDESK_WS_RATE_BURST = env_int("HELPDESK_WS_RATE_BURST", 30)
 HELPDESK_WS_ABUSE_REJECTIONS = env_int("HELPDESK_WS_ABUSE_REJECTIONS", 20)
+# Frames one server process handles at once before it refuses new messages with `busy`
+# (docs/protocol.md): about 1.5 s of work at full speed, so accepted frames wait no longer.
+HELPDESK_WS_BUSY_FRAMES = env_int("HELPDESK_WS_BUSY_FRAMES", 1000)
 # How often an open console tells presence it is still there.
 HELPDESK_CONSOLE_HEARTBEAT_SECONDS = env_int("HELPDESK_CONSOLE_HEARTBEAT_SECONDS", 20)
 
@@ -329,6 +336,8 @@ HELPDESK_PRESENCE_TTL_SECONDS = env_int("HELPDESK_PRESENCE_TTL_SECONDS", 60)
 # How long an online agent may have no live console before they become away and their chats
 # go back to the front of the queue.
 HELPDESK_PRESENCE_GRACE_SECONDS = env_int("HELPDESK_PRESENCE_GRACE_SECONDS", 60)
+# Between the beat task's runs, sockets sweep presence at most this often per server process.
+HELPDESK_PRESENCE_SWEEP_SECONDS = env_int("HELPDESK_PRESENCE_SWEEP_SECONDS", 5)
 # The handling time a queue estimate assumes for a topic with no closed chat to learn from.
 HELPDESK_DEFAULT_HANDLING_SECONDS = env_int("HELPDESK_DEFAULT_HANDLING_SECONDS", 300)
 # A queued chat whose customer has had no open socket for this long is closed as abandoned

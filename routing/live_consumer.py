@@ -12,13 +12,13 @@ import logging
 import weakref
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from chat import events as chat_events
 from chat import protocol as chat_protocol
-from chat.consumers import CLOSE_FLOODING, CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from chat.consumers import CLOSE_FLOODING, CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, DirectDispatch
+from chat.db_hops import db_hop
 from chat.flood import FloodGuard
 from helpdesk.roles import is_supervisor
 from routing.live import live_snapshot
@@ -95,7 +95,7 @@ class LiveHub:
             self._rung = False
             self._joining.clear()
             try:
-                snapshot = await database_sync_to_async(live_snapshot)()
+                snapshot = await db_hop(live_snapshot)()
             except Exception:
                 # The sockets stay open; the next doorbell or the safety refresh retries.
                 logger.exception("live snapshot failed")
@@ -124,7 +124,7 @@ def live_hub() -> LiveHub:
     return hub
 
 
-class SuperviseConsumer(AsyncJsonWebsocketConsumer):
+class SuperviseConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
     """Read-only: the only client frame is `ping`."""
 
     async def connect(self) -> None:
@@ -142,7 +142,7 @@ class SuperviseConsumer(AsyncJsonWebsocketConsumer):
                 "unauthenticated", "Log in to watch the team.", CLOSE_UNAUTHENTICATED
             )
             return
-        if not await database_sync_to_async(is_supervisor)(user):
+        if not await db_hop(is_supervisor)(user):
             await self._refuse("forbidden", "Only supervisors watch the team.", CLOSE_FORBIDDEN)
             return
         # Join before reading, so no change falls between the first snapshot and the groups.
@@ -201,6 +201,11 @@ class SuperviseConsumer(AsyncJsonWebsocketConsumer):
 
     async def live_changed(self, event: dict[str, Any]) -> None:
         """Routing's doorbell (routing.live_receivers)."""
+        self._ring()
+
+    async def layer_reconnected(self, event: dict[str, Any]) -> None:
+        """The channel layer was away from Redis (chat.layers): doorbells may have been lost,
+        a fresh snapshot makes up for them."""
         self._ring()
 
     def _ring(self) -> None:

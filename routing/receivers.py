@@ -51,7 +51,7 @@ def on_agent_connected(sender: Any, *, agent_id: int, channel_name: str, **kwarg
 def on_agent_heartbeat(sender: Any, *, agent_id: int, channel_name: str, **kwargs: Any) -> None:
     try:
         services.connection_touch(agent_id=agent_id, channel_name=channel_name)
-        services.presence_sweep()
+        services.presence_sweep_from_sockets()
     except Exception:
         logger.exception("presence: heartbeat of agent %s failed", agent_id)
 
@@ -59,7 +59,7 @@ def on_agent_heartbeat(sender: Any, *, agent_id: int, channel_name: str, **kwarg
 def on_agent_disconnected(sender: Any, *, agent_id: int, channel_name: str, **kwargs: Any) -> None:
     try:
         services.connection_close(agent_id=agent_id, channel_name=channel_name)
-        services.presence_sweep()
+        services.presence_sweep_from_sockets()
     except Exception:
         logger.exception("presence: disconnection of agent %s failed", agent_id)
 
@@ -71,7 +71,10 @@ def on_queue_changed(sender: Any, *, chat_id: int, **kwargs: Any) -> None:
     """A chat was queued, requeued, assigned or closed: its topic's queue moved (a close also
     moves the topic's mean handling time)."""
     try:
-        services.queue_publish_for_chat(chat_id=chat_id)
+        if sender is chat_events.chat_queued and not kwargs.get("requeued"):
+            services.queue_publish_for_new_chat(chat_id=chat_id)
+        else:
+            services.queue_publish_for_chat(chat_id=chat_id)
     except Exception:
         logger.exception("could not publish the queue after a change of chat %s", chat_id)
 

@@ -6,6 +6,8 @@ state machine; routing only decides who gets which chat, under row locks (docs/r
 """
 
 import logging
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -163,6 +165,28 @@ def presence_sweep() -> list[int]:
         except Exception:
             logger.exception("%s failed after the presence sweep", sweep.__name__)
     return handled
+
+
+_sweep_lock = threading.Lock()
+_last_socket_sweep = float("-inf")
+
+
+def presence_sweep_from_sockets() -> None:
+    """The sweep the sockets run between the beat task's runs (console heartbeats and
+    disconnections): at most once per HELPDESK_PRESENCE_SWEEP_SECONDS in a process, never two
+    at once. Every heartbeat used to sweep, and each sweep scans every open chat: a thousand
+    consoles made fifty sweeps a second and starved the sockets' database work."""
+    global _last_socket_sweep
+    if not _sweep_lock.acquire(blocking=False):
+        return
+    try:
+        now = time.monotonic()
+        if now - _last_socket_sweep < settings.HELPDESK_PRESENCE_SWEEP_SECONDS:
+            return
+        _last_socket_sweep = now
+        presence_sweep()
+    finally:
+        _sweep_lock.release()
 
 
 @transaction.atomic
@@ -389,8 +413,13 @@ def queue_publish(*, topic_ids: Iterable[int] | None = None) -> None:
     transaction.on_commit(partial(_publish_standings, topic_ids=topics))
 
 
-def _publish_standings(*, topic_ids: list[int] | None) -> None:
-    for standing in selectors.queue_standings(topic_ids=topic_ids):
+def _publish_standings(*, topic_ids: list[int] | None, from_chat: int | None = None) -> None:
+    standings = selectors.queue_standings(topic_ids=topic_ids)
+    if from_chat is not None:
+        # Only this chat and the ones behind it (none, unless another start committed first).
+        ids = [standing.chat_id for standing in standings]
+        standings = standings[ids.index(from_chat) :] if from_chat in ids else []
+    for standing in standings:
         chat_events.publish_now(
             groups=[chat_events.customer_group(standing.chat_id)], frame=standing.frame()
         )
@@ -399,6 +428,16 @@ def _publish_standings(*, topic_ids: list[int] | None) -> None:
 def queue_publish_for_agent(*, agent_id: int) -> None:
     """An agent became available: the queues of the topics they handle change."""
     queue_publish(topic_ids=_skills_or_all(profile_for(agent_id=agent_id)))
+
+
+def queue_publish_for_new_chat(*, chat_id: int) -> None:
+    """A chat joined its topic's queue behind the others: it learns where it stands, and so
+    do the chats behind it, if any. The chats ahead of it keep their standing: telling each of
+    them again would cost one frame per queued chat for every start, quadratic in a storm of
+    starts (tests/integration/drills/test_drill_assignment_storm.py)."""
+    topic_id = Chat.objects.filter(pk=chat_id).values_list("topic_id", flat=True).first()
+    if topic_id is not None:
+        transaction.on_commit(partial(_publish_standings, topic_ids=[topic_id], from_chat=chat_id))
 
 
 def queue_publish_for_chat(*, chat_id: int) -> None:

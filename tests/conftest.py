@@ -77,6 +77,16 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     connections.settings["default"]["CONN_MAX_AGE"] = 0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_socket_database_threads(django_db_setup: None) -> Iterator[None]:
+    """The sockets' database threads (chat.db_hops) keep their connections open; close them
+    before the test database is dropped."""
+    yield
+    from chat.db_hops import close_pool_connections
+
+    close_pool_connections()
+
+
 @pytest.fixture(autouse=True)
 def _webhook_subscribers_unknown() -> None:
     """Each test starts with a process that has not yet asked which events have webhook

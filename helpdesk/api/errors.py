@@ -1,16 +1,21 @@
-"""One error format for the whole API: `{"code", "detail", "errors"?}` with a 4xx status.
+"""One error format for the whole API: `{"code", "detail", "errors"?}` with a 4xx status (503
+`unavailable` while the database is down).
 
 `errors` maps field names to lists of messages for validation failures.
 """
 
+import logging
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from helpdesk.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 
 def _first_code(detail: Any) -> str:
@@ -22,7 +27,20 @@ def _first_code(detail: Any) -> str:
     return getattr(detail, "code", None) or "invalid"
 
 
+# How long a client should wait before retrying while the database is unavailable.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database is down or restarting: a retry soon will do, not a 500 page. Django
+        # drops the broken connection at the end of the request and reconnects on the next.
+        logger.warning("database unavailable for %s", context["request"].path, exc_info=True)
+        return Response(
+            {"code": "unavailable", "detail": "The service is briefly unavailable; retry soon."},
+            status=503,
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, DomainError):
         return Response({"code": exc.code, "detail": exc.detail, **exc.extra()}, status=exc.status)
     response = drf_exception_handler(exc, context)

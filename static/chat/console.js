@@ -576,7 +576,7 @@ function onError(frame) {
     client.untrack(chat.id);
     refresh(chat);
     renderSidebar();
-  } else if (frame.code !== "rate_limited") {
+  } else if (frame.code !== "rate_limited" && frame.code !== "busy") {
     toast(name ? `${name}: ${frame.detail}` : frame.detail);
   }
 }

@@ -32,7 +32,7 @@ export const FATAL_CLOSE_CODES = {
 };
 const FLOOD_CLOSE_CODE = 4008;
 // Errors about a message that are worth sending again as they are.
-const RETRYABLE_ERRORS = new Set(["rate_limited", "internal_error"]);
+const RETRYABLE_ERRORS = new Set(["rate_limited", "busy", "internal_error", "unavailable"]);
 
 /** Exponential backoff with "equal jitter": half fixed, half random. */
 export function backoffDelay(attempt, base = BACKOFF_BASE_MS, cap = BACKOFF_CAP_MS) {

@@ -124,3 +124,30 @@ def test_outside_a_server_the_send_is_made_in_place(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(get_channel_layer(), "group_send", record)
     send("g", 7)
     assert sent == [7]
+
+
+async def test_batches_leave_one_after_another_even_when_the_layer_yields(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A chat frame for two consoles, then a transfer result for one of them: that console
+    gets the chat frame first, though each send gives way to the loop (as Redis sends do)."""
+    sent: list[tuple[str, int]] = []
+
+    async def yielding(group: str, event: dict[str, Any]) -> None:
+        await asyncio.sleep(0.01 if group == "agent.1" else 0)
+        sent.append((group, event["n"]))
+
+    monkeypatch.setattr(get_channel_layer(), "group_send", yielding)
+
+    def chat_frame_then_result() -> None:
+        events.group_send_soon([("agent.1", {"n": 1}), ("agent.2", {"n": 1})], what="chat frame")
+        events.group_send_soon([("agent.2", {"n": 2})], what="transfer result")
+
+    await database_sync_to_async(chat_frame_then_result)()
+
+    async def all_sent() -> None:
+        while len(sent) < 3:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(all_sent(), 5)
+    assert sent == [("agent.1", 1), ("agent.2", 1), ("agent.2", 2)]

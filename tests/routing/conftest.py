@@ -25,6 +25,8 @@ def _routing_defaults(settings: Any) -> None:
     settings.HELPDESK_ROUTING_POLICY = "routing.policies.AutomaticPolicy"
     settings.HELPDESK_PRESENCE_TTL_SECONDS = 60
     settings.HELPDESK_PRESENCE_GRACE_SECONDS = 60
+    # Every heartbeat sweeps, so a test sees its sweep (the throttle has its own test).
+    settings.HELPDESK_PRESENCE_SWEEP_SECONDS = 0
 
 
 @pytest.fixture

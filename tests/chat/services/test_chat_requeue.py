@@ -437,7 +437,10 @@ def test_chat_queued_fires_with_requeued_then_message_posted_after_commit(
     message = last_message(chat)
     assert signals.sent == [
         ("chat_queued", {"chat_id": chat.pk, "requeued": True}),
-        ("message_posted", {"chat_id": chat.pk, "message_id": message.pk, "kind": "system"}),
+        (
+            "message_posted",
+            {"chat_id": chat.pk, "message_id": message.pk, "kind": "system", "queued": True},
+        ),
     ]
 
 

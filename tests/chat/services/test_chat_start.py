@@ -216,8 +216,14 @@ def test_chat_queued_fires_once_after_commit(signals, committed) -> None:
     # message_posted, once, in order.
     assert signals.sent == [
         ("chat_queued", {"chat_id": chat.pk}),
-        ("message_posted", {"chat_id": chat.pk, "message_id": greeting.pk, "kind": "system"}),
-        ("message_posted", {"chat_id": chat.pk, "message_id": question.pk, "kind": "customer"}),
+        (
+            "message_posted",
+            {"chat_id": chat.pk, "message_id": greeting.pk, "kind": "system", "queued": True},
+        ),
+        (
+            "message_posted",
+            {"chat_id": chat.pk, "message_id": question.pk, "kind": "customer", "queued": True},
+        ),
     ]
 
 
@@ -228,7 +234,10 @@ def test_without_a_first_question_only_the_greeting_is_posted(signals, committed
     greeting = chat.messages.get()
     assert signals.sent == [
         ("chat_queued", {"chat_id": chat.pk}),
-        ("message_posted", {"chat_id": chat.pk, "message_id": greeting.pk, "kind": "system"}),
+        (
+            "message_posted",
+            {"chat_id": chat.pk, "message_id": greeting.pk, "kind": "system", "queued": True},
+        ),
     ]
 
 

@@ -390,7 +390,12 @@ def test_message_posted_fires_once_after_commit(signals, committed) -> None:
     assert signals.sent == [
         (
             "message_posted",
-            {"chat_id": chat.pk, "message_id": result.message.pk, "kind": "customer"},
+            {
+                "chat_id": chat.pk,
+                "message_id": result.message.pk,
+                "kind": "customer",
+                "queued": True,
+            },
         )
     ]
 
