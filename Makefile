@@ -8,9 +8,11 @@ PYTEST_ARGS ?=
 # Test processes (pytest-xdist): `auto` is one per core; 0 runs the tests in pytest's own
 # process (for --pdb, or to read a failure's output in order).
 PYTEST_WORKERS ?= auto
+# e.g. BENCH_ARGS=--quick (20 chats, short steps), or --chats 500 --rates 100,200,400
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint fmt check-deploy clean
+.PHONY: help setup run test lint fmt check-deploy bench clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -55,6 +57,10 @@ check-deploy: setup ## Django's deployment checks with production-like settings
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=check-deploy-only-$$(date +%s)-0123456789abcdefghijklmnopqrstuvwxyz \
 	DJANGO_ALLOWED_HOSTS=helpdesk.example.com DATABASE_URL=postgres://helpdesk@127.0.0.1/helpdesk \
 	REDIS_URL=redis://127.0.0.1:6379/0 $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# Needs the local PostgreSQL and Redis (it makes its own database and uses Redis db 5).
+bench: setup ## Load benchmark of the live chat against its baselines (docs/performance.md)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv and local data
 	rm -rf $(VENV) var test-artifacts
