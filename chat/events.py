@@ -189,6 +189,14 @@ def group_send_soon(
         logger.exception("could not send %s to %s", what, [group for group, _ in sends])
 
 
+async def sends_settled() -> None:
+    """Wait until every send handed to the running loop has left (for a test that must not
+    see its setup's frames arrive after it connects)."""
+    state = _loop_sends.get(asyncio.get_running_loop())
+    while state is not None and state.pending > 0:
+        await asyncio.sleep(0.005)
+
+
 def _serving_loop() -> asyncio.AbstractEventLoop | None:
     """The event loop of the server this thread works for, if the caller runs in a
     sync_to_async thread of a live loop of this process (asgiref records it per thread)."""

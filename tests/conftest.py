@@ -299,16 +299,3 @@ async def sockets() -> AsyncIterator[Any]:
     opened = Sockets()
     yield opened
     await opened.close_all()
-
-
-# Where row locks, ordering and the channel layer decide behaviour: CI's second pass runs these
-# unit tests again on PostgreSQL + Redis, with the integration and browser tests (.ci/run).
-_REALTIME_CORE_DIRS = ("chat", "routing")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    tests_dir = Path(__file__).parent
-    for item in items:
-        relative = item.path.relative_to(tests_dir) if item.path.is_relative_to(tests_dir) else None
-        if relative is not None and relative.parts[0] in _REALTIME_CORE_DIRS:
-            item.add_marker(pytest.mark.realtime_core)

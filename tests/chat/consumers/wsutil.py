@@ -8,6 +8,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from chat import events
 from chat.models import Chat, Message
 from helpdesk.asgi import application
 from tests.helpers import token_for
@@ -42,6 +43,8 @@ class Sockets:
         self, chat: Chat | None = None, *, token: str = "", origin: str | None = None
     ) -> tuple[WebsocketCommunicator, dict[str, Any]]:
         """A connected customer socket and the `chat` frame it gets first."""
+        # Frames the test's setup published (handed to this loop) go out before it connects.
+        await events.sends_settled()
         comm = self.communicator(f"/ws/chat/{token or token_for(chat)}/", origin=origin)
         connected, _ = await comm.connect(timeout=TIMEOUT)
         assert connected
@@ -53,6 +56,7 @@ class Sockets:
         self, user: Any = None, *, origin: str | None = OWN_ORIGIN, cookie: str = ""
     ) -> tuple[WebsocketCommunicator, dict[str, Any]]:
         """A connected console socket and the `chats` snapshot it gets first."""
+        await events.sends_settled()
         comm = self.communicator("/ws/console/", origin=origin, user=user, cookie=cookie)
         connected, _ = await comm.connect(timeout=TIMEOUT)
         assert connected
