@@ -26,14 +26,16 @@ from tests.integration.conftest import (
 pytestmark = pytest.mark.integration
 
 
-def post_json(url: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def post_json(
+    url: str, payload: dict[str, Any], *, timeout: float = 10
+) -> tuple[int, dict[str, Any]]:
     request = urllib.request.Request(  # noqa: S310 (a local test server)
         url,
         data=json.dumps(payload).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
         return response.status, json.loads(response.read())
 
 

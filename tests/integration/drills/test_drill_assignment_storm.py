@@ -36,6 +36,9 @@ ONLINE = 14
 UNAVAILABLE = [("away", True), ("away", True), ("offline", True), ("offline", True)]
 UNAVAILABLE += [("online", False), ("online", False)]
 CLIENT_THREADS = 40
+# How long one chat start may wait in a server's line during the storm (40 at once, ~0.1 s of
+# work each, on a loaded CI machine): a bound for the network wait, never a speed assertion.
+STORM_SECONDS = 60.0
 
 
 def test_500_chats_at_once_never_double_assign_nor_overload(
@@ -92,7 +95,10 @@ def test_500_chats_at_once_never_double_assign_nor_overload(
             server = servers[n % len(servers)]
             payload = {"name": f"Customer {n}", "topic": topic.slug, "message": f"Q{n}"}
             try:
-                status, body = post_json(f"{server.url}/api/v1/public/chats/", payload)
+                # Every request waits in line in its server: a bound, not a speed target.
+                status, body = post_json(
+                    f"{server.url}/api/v1/public/chats/", payload, timeout=STORM_SECONDS
+                )
             except urllib.error.HTTPError as error:
                 raise AssertionError(f"chat {n}: {error.code} {error.read()[:300]!r}") from None
             assert status == 201, body
