@@ -373,3 +373,25 @@ class ResumingClient:
                 await self._task
         if self.conn is not None:
             await self.conn.close()
+
+
+async def customer_and_agent(
+    customer_urls: list[str],
+    console_url: str,
+    *,
+    chat_id: int,
+    session: str,
+    origin: str,
+    customer_name: str,
+) -> tuple["ResumingClient", "ResumingClient"]:
+    """The chat's customer and an agent (on the console at `console_url`) who has taken it."""
+    customer = ResumingClient(customer_urls, chat_id=chat_id, name=customer_name)
+    agent = ResumingClient(
+        [console_url], chat_id=chat_id, name="agent@B", session=session, origin=origin
+    )
+    await customer.start()
+    await agent.start()
+    assert agent.conn is not None
+    await agent.conn.send(type="take", chat=chat_id)
+    await agent.conn.wait_type("chat", id=chat_id, status="active")
+    return customer, agent

@@ -16,7 +16,7 @@ from chat.models import Message
 from tests.conftest import LiveServer
 from tests.factories import AgentFactory, TopicFactory
 from tests.integration.conftest import server_log_problems, session_cookie_for
-from tests.integration.drills.conftest import ResumingClient
+from tests.integration.drills.conftest import ResumingClient, customer_and_agent
 from tests.integration.test_two_processes import post_json
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -80,15 +80,14 @@ async def conversation(
     session: str,
     kill_a: Callable[[], None],
 ) -> dict[str, Any]:
-    customer = ResumingClient(customer_urls, chat_id=chat_id, name="customer")
-    agent = ResumingClient(
-        [console_url], chat_id=chat_id, name="agent@B", session=session, origin=origin
+    customer, agent = await customer_and_agent(
+        customer_urls,
+        console_url,
+        chat_id=chat_id,
+        session=session,
+        origin=origin,
+        customer_name="customer",
     )
-    await customer.start()
-    await agent.start()
-    assert agent.conn is not None
-    await agent.conn.send(type="take", chat=chat_id)
-    await agent.conn.wait_type("chat", id=chat_id, status="active")
 
     async def write(client: ResumingClient, prefix: str) -> None:
         for n in range(MESSAGES):

@@ -20,7 +20,7 @@ from tests.conftest import LiveServer
 from tests.factories import AgentFactory, TopicFactory
 from tests.helpers import start_chat
 from tests.integration.conftest import session_cookie_for
-from tests.integration.drills.conftest import PrivateRedis, ResumingClient
+from tests.integration.drills.conftest import PrivateRedis, customer_and_agent
 from tests.integration.test_two_processes import post_json
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -102,15 +102,14 @@ async def conversation(
     session: str,
     redis: PrivateRedis,
 ) -> dict[str, Any]:
-    customer = ResumingClient([customer_url], chat_id=chat_id, name="customer@A")
-    agent = ResumingClient(
-        [console_url], chat_id=chat_id, name="agent@B", session=session, origin=origin
+    customer, agent = await customer_and_agent(
+        [customer_url],
+        console_url,
+        chat_id=chat_id,
+        session=session,
+        origin=origin,
+        customer_name="customer@A",
     )
-    await customer.start()
-    await agent.start()
-    assert agent.conn is not None
-    await agent.conn.send(type="take", chat=chat_id)
-    await agent.conn.wait_type("chat", id=chat_id, status="active")
 
     async def exchange(label: str, count: int) -> None:
         for n in range(count):
