@@ -76,9 +76,8 @@ def database_from_url(url: str) -> dict[str, object]:
         "PORT": str(port or ""),
         # Long-lived async workers would otherwise hold one connection per thread forever.
         "CONN_MAX_AGE": 60,
-        # No health check: it costs a `SELECT 1` round trip before every socket frame's work
-        # (each is a "request" to Django). A connection broken by a database restart fails its
-        # next query instead; that frame or request gets a clear `unavailable` error and Django
-        # drops the connection, so the next one reconnects.
-        "CONN_HEALTH_CHECKS": False,
+        # A connection broken by a database restart is noticed and replaced before the next
+        # request or frame uses it (a `SELECT 1` each; without it each database thread of a
+        # server failed its next frame once after a restart).
+        "CONN_HEALTH_CHECKS": True,
     }

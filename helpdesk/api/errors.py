@@ -34,7 +34,7 @@ UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, (OperationalError, InterfaceError)):
         # The database is down or restarting: a retry soon will do, not a 500 page. Django
-        # drops the broken connection at the end of the request and reconnects on the next.
+        # reconnects on a later request by itself (CONN_HEALTH_CHECKS).
         logger.warning("database unavailable for %s", context["request"].path, exc_info=True)
         return Response(
             {"code": "unavailable", "detail": "The service is briefly unavailable; retry soon."},

@@ -89,7 +89,7 @@ def test_a_full_postgres_url() -> None:
         "HOST": "db.example.com",
         "PORT": "6543",
         "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": False,
+        "CONN_HEALTH_CHECKS": True,
     }
 
 
