@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import websockets
@@ -395,3 +396,32 @@ async def customer_and_agent(
     await agent.conn.send(type="take", chat=chat_id)
     await agent.conn.wait_type("chat", id=chat_id, status="active")
     return customer, agent
+
+
+@dataclass
+class TwoServerChat:
+    """A chat started through server A's public API, with an agent's session for server B."""
+
+    server_a: Any
+    server_b: Any
+    chat: dict[str, Any]
+    session: str
+
+
+def two_servers_and_a_chat(
+    live_server_factory: Callable[..., Any], live_env: dict[str, str]
+) -> TwoServerChat:
+    from tests.factories import AgentFactory, TopicFactory
+    from tests.integration.conftest import session_cookie_for
+    from tests.integration.test_two_processes import post_json
+
+    session = session_cookie_for(AgentFactory())
+    topic = TopicFactory(slug="returns", name="Returns")
+    server_a = live_server_factory(env=live_env)
+    server_b = live_server_factory(env=live_env)
+    status, started = post_json(
+        f"{server_a.url}/api/v1/public/chats/",
+        {"name": "Ana", "email": "ana@example.com", "topic": topic.slug, "message": "Hi"},
+    )
+    assert status == 201, started
+    return TwoServerChat(server_a, server_b, started, session)

@@ -14,10 +14,12 @@ import pytest
 
 from chat.models import Message
 from tests.conftest import LiveServer
-from tests.factories import AgentFactory, TopicFactory
-from tests.integration.conftest import server_log_problems, session_cookie_for
-from tests.integration.drills.conftest import ResumingClient, customer_and_agent
-from tests.integration.test_two_processes import post_json
+from tests.integration.conftest import server_log_problems
+from tests.integration.drills.conftest import (
+    ResumingClient,
+    customer_and_agent,
+    two_servers_and_a_chat,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -32,16 +34,13 @@ def test_daphne_killed_mid_conversation_clients_move_to_the_other_process(
     live_server_factory: Callable[..., LiveServer],
     live_env: dict[str, str],
 ) -> None:
-    agent = AgentFactory()
-    topic = TopicFactory(slug="returns", name="Returns")
-    session = session_cookie_for(agent)
-    server_a = live_server_factory(env=live_env)
-    server_b = live_server_factory(env=live_env)
-    status, started = post_json(
-        f"{server_a.url}/api/v1/public/chats/",
-        {"name": "Ana", "email": "ana@example.com", "topic": topic.slug, "message": "Hi"},
+    setup = two_servers_and_a_chat(live_server_factory, live_env)
+    server_a, server_b, started, session = (
+        setup.server_a,
+        setup.server_b,
+        setup.chat,
+        setup.session,
     )
-    assert status == 201
     path = f"/ws/chat/{started['token']}/"
 
     outcome = asyncio.run(

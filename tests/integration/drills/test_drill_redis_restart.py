@@ -17,11 +17,12 @@ from chat.consumers import CLOSE_LAYER_RECONNECTED
 from chat.models import Message
 from tests.chat.consumers.wsutil import expect_close
 from tests.conftest import LiveServer
-from tests.factories import AgentFactory, TopicFactory
 from tests.helpers import start_chat
-from tests.integration.conftest import session_cookie_for
-from tests.integration.drills.conftest import PrivateRedis, customer_and_agent
-from tests.integration.test_two_processes import post_json
+from tests.integration.drills.conftest import (
+    PrivateRedis,
+    customer_and_agent,
+    two_servers_and_a_chat,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -54,16 +55,13 @@ def test_redis_restart_mid_conversation_loses_nothing(
 ) -> None:
     # The live servers take REDIS_URL from the settings: the private Redis, not the shared one.
     settings.REDIS_URL = private_redis.url()
-    agent = AgentFactory()
-    topic = TopicFactory(slug="returns", name="Returns")
-    session = session_cookie_for(agent)
-    server_a = live_server_factory(env=live_env)
-    server_b = live_server_factory(env=live_env)
-    status, started = post_json(
-        f"{server_a.url}/api/v1/public/chats/",
-        {"name": "Ana", "email": "ana@example.com", "topic": topic.slug, "message": "Hi"},
+    setup = two_servers_and_a_chat(live_server_factory, live_env)
+    server_a, server_b, started, session = (
+        setup.server_a,
+        setup.server_b,
+        setup.chat,
+        setup.session,
     )
-    assert status == 201
 
     outcome = asyncio.run(
         conversation(
