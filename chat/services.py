@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from chat import events, protocol
+from chat import events, message_store, protocol
 from chat.errors import (
     BodyEmpty,
     BodyInvalid,
@@ -210,22 +210,41 @@ def _publish_staff_chat(chat: Chat) -> None:
 
 
 def _publish_message(chat: Chat, message: Message) -> None:
-    groups = [events.customer_group(chat.pk)]
-    if chat.agent_id is not None:
-        groups.append(events.agent_group(chat.agent_id))
-    elif chat.status == Chat.Status.QUEUED:
+    _publish_message_of(
+        chat_id=chat.pk,
+        status=chat.status,
+        agent_id=chat.agent_id,
+        topic_id=chat.topic_id,
+        customer_name=chat.customer.name,
+        message=message,
+    )
+
+
+def _publish_message_of(
+    *,
+    chat_id: int,
+    status: str,
+    agent_id: int | None,
+    topic_id: int,
+    customer_name: str,
+    message: Message,
+) -> None:
+    groups = [events.customer_group(chat_id)]
+    if agent_id is not None:
+        groups.append(events.agent_group(agent_id))
+    elif status == Chat.Status.QUEUED:
         # Agents browsing the queue see what the customer adds while waiting.
-        groups += events.queue_groups(chat.topic_id)
-    groups.append(events.watch_group(chat.pk))
+        groups += events.queue_groups(topic_id)
+    groups.append(events.watch_group(chat_id))
     events.publish_on_commit(
-        groups=groups, frame=protocol.message_frame(message, customer_name=chat.customer.name)
+        groups=groups, frame=protocol.message_frame(message, customer_name=customer_name)
     )
     events.send_on_commit(
         events.message_posted,
-        chat_id=chat.pk,
+        chat_id=chat_id,
         message_id=message.pk,
         kind=message.kind,
-        queued=chat.status == Chat.Status.QUEUED,
+        queued=status == Chat.Status.QUEUED,
     )
 
 
@@ -338,16 +357,20 @@ def message_post(
     A resend with the same client_msg_id returns the stored message (`created=False`), even
     when the chat closed meanwhile: the client only missed the ack.
     """
-    chat = lock_chat(chat_id)
-    _check_agent_owns(chat, sender)
+    # The hot path (chat.message_store): plain SQL, no chat model loaded unless a rare case
+    # needs it.
+    chat = message_store.chat_lock_for_post(chat_id)
+    if chat is None:
+        raise ChatNotFound()
+    if sender.kind == "agent" and chat.agent_id != sender.user.pk:
+        _check_agent_owns(lock_chat(chat_id), sender)
     kind = Message.Kind.AGENT if sender.kind == "agent" else Message.Kind.CUSTOMER
     if client_msg_id:
-        existing = (
-            Message.objects.filter(chat=chat, kind=kind, client_msg_id=client_msg_id)
-            .select_related("author")
-            .first()
+        existing_id = message_store.message_id_by_client_msg_id(
+            chat_id=chat_id, kind=kind, client_msg_id=client_msg_id
         )
-        if existing is not None:
+        if existing_id is not None:
+            existing = Message.objects.select_related("author").get(pk=existing_id)
             if existing.body != body or (
                 kind == Message.Kind.AGENT and existing.author_id != sender.user.pk
             ):
@@ -357,7 +380,6 @@ def message_post(
         raise ChatClosed()
     body = clean_message_body(body)
 
-    was_on_hold = chat.on_hold_since is not None
     if kind != Message.Kind.AGENT:
         # How a message was written is the agents' business only.
         origin, tone_overrides = "", ()
@@ -365,43 +387,47 @@ def message_post(
         raise ValueError(f"unknown message origin {origin!r}")
 
     now = timezone.now()
-    message = _append(
-        chat,
+    seq = chat.last_seq + 1
+    message = Message(
+        chat_id=chat_id,
+        seq=seq,
         kind=kind,
-        body=body,
         author=sender.user if kind == Message.Kind.AGENT else None,
+        body=body,
         client_msg_id=client_msg_id,
         origin=origin,
         tone_overrides=list(tone_overrides),
+        data={},
+        created_at=now,
     )
+    message_store.message_insert(message)
+    on_hold = chat.on_hold
     if kind == Message.Kind.AGENT:
         tally_agent_message(message)
     if kind == Message.Kind.CUSTOMER:
-        chat.last_customer_message_at = now
-        chat.awaiting_reply_since = chat.awaiting_reply_since or now
+        message_store.chat_record_customer_message(chat_id=chat_id, seq=seq, at=now)
     elif origin != Message.Origin.GREETING:
         # The automatic greeting answers nothing: the customer still waits for a first answer.
-        chat.first_agent_response_at = chat.first_agent_response_at or now
-        chat.awaiting_reply_since = None
         # A hold reply ("let me check") puts the chat on hold; the next answer ends it.
-        chat.on_hold_since = now if origin == Message.Origin.HOLD else None
-    chat.save(
-        update_fields=[
-            "last_seq",
-            "last_customer_message_at",
-            "awaiting_reply_since",
-            "first_agent_response_at",
-            "on_hold_since",
-        ]
-    )
+        on_hold = origin == Message.Origin.HOLD
+        message_store.chat_record_answer(chat_id=chat_id, seq=seq, at=now, on_hold=on_hold)
+    else:
+        message_store.chat_record_seq(chat_id=chat_id, seq=seq)
     # Consoles derive the waiting timer and preview from the message frame itself
     # (docs/protocol.md), so a message costs one frame per audience and no chat frame, except
     # when the hold state changes (staff only: `on_hold_since`).
-    _publish_message(chat, message)
-    if was_on_hold != (chat.on_hold_since is not None) or origin == Message.Origin.GREETING:
+    _publish_message_of(
+        chat_id=chat_id,
+        status=chat.status,
+        agent_id=chat.agent_id,
+        topic_id=chat.topic_id,
+        customer_name=chat.customer_name,
+        message=message,
+    )
+    if on_hold != chat.on_hold or origin == Message.Origin.GREETING:
         # After a greeting, consoles (which take any agent message as an answer) learn the
         # customer still waits.
-        _publish_staff_chat(chat)
+        _publish_staff_chat(lock_chat(chat_id))
     return PostResult(message=message, created=True)
 
 

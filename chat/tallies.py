@@ -3,33 +3,22 @@ when they must be (the migration that introduced them, a repair after a bulk imp
 
 from collections.abc import Iterable
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 
+from chat import message_store
 from chat.models import TEMPLATED_ORIGINS, Message, ReplyTally
 
 REBUILD_BATCH = 5000
 
 
 def tally_agent_message(message: Message) -> None:
-    """Count one new agent message. The caller holds the chat's row lock (message_post does),
-    so update-then-create cannot race with another reply in the same chat."""
-    templated = int(message.origin in TEMPLATED_ORIGINS)
-    tone_warned = int(bool(message.tone_overrides))
-    updated = ReplyTally.objects.filter(
-        chat_id=message.chat_id, author_id=message.author_id
-    ).update(
-        replies=F("replies") + 1,
-        templated_replies=F("templated_replies") + templated,
-        tone_warned_replies=F("tone_warned_replies") + tone_warned,
+    """Count one new agent message. The caller holds the chat's row lock (message_post does)."""
+    message_store.tally_count_reply(
+        chat_id=message.chat_id,
+        author_id=message.author_id,
+        templated=message.origin in TEMPLATED_ORIGINS,
+        tone_warned=bool(message.tone_overrides),
     )
-    if not updated:
-        ReplyTally.objects.create(
-            chat_id=message.chat_id,
-            author_id=message.author_id,
-            replies=1,
-            templated_replies=templated,
-            tone_warned_replies=tone_warned,
-        )
 
 
 def tallies_rebuild(
