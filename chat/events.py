@@ -225,21 +225,48 @@ def _start_sending(
         state.sender = loop.create_task(_send_queued(state))
 
 
+# Sends handed over meanwhile leave together, in one round trip to Redis when the layer can
+# (chat.layers.ResumingRedisPubSubChannelLayer.group_send_batch), at most this many pairs.
+MAX_SENDS_PER_BATCH = 256
+
+
 async def _send_queued(state: _LoopSends) -> None:
     while state.queue:
-        sends, what = state.queue.popleft()
+        batches = [state.queue.popleft()]
+        size = len(batches[0][0])
+        while state.queue and size + len(state.queue[0][0]) <= MAX_SENDS_PER_BATCH:
+            batches.append(state.queue.popleft())
+            size += len(batches[-1][0])
         try:
-            await _send_all(sends)
+            await _send_all([send for sends, _ in batches for send in sends])
         except Exception:
-            logger.exception("could not send %s to %s", what, [group for group, _ in sends])
+            if len(batches) == 1:
+                _log_failed(*batches[0])
+            else:
+                # Each batch again on its own, so that one that cannot be sent does not take
+                # the others with it. A frame may then arrive twice: clients drop a `seq` they
+                # already have, and every other frame is a state.
+                for sends, what in batches:
+                    try:
+                        await _send_all(sends)
+                    except Exception:
+                        _log_failed(sends, what)
         finally:
             with state.lock:
-                state.pending -= 1
+                state.pending -= len(batches)
+
+
+def _log_failed(sends: list[tuple[str, dict[str, Any]]], what: str) -> None:
+    logger.exception("could not send %s to %s", what, [group for group, _ in sends])
 
 
 async def _send_all(sends: list[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:
+        return
+    send_batch = getattr(layer, "group_send_batch", None)
+    if send_batch is not None:
+        await send_batch(sends)
         return
     for group, event in sends:
         await layer.group_send(group, event)

@@ -11,6 +11,13 @@ from channels.layers import get_channel_layer
 from chat import events
 
 
+@pytest.fixture(autouse=True)
+def sends_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests watch `group_send`; with REDIS_URL set, the product's layer would send in
+    batches instead (tests/integration/test_layer_send_batch.py)."""
+    monkeypatch.setattr(get_channel_layer(), "group_send_batch", None, raising=False)
+
+
 class HeldLayer:
     """Wraps the layer's group_send: sends wait until `release()`; `sent` keeps their order."""
 
