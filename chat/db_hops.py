@@ -14,9 +14,10 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
+from asgiref.sync import SyncToAsync
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from django.conf import settings
-from django.db import connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -30,7 +31,39 @@ def db_hop(func: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
     around each call, as `database_sync_to_async` does."""
     if settings.HELPDESK_DB_THREADS <= 1:
         return database_sync_to_async(func)
-    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_executor())
+    return _PooledHop(func, thread_sensitive=False, executor=_executor())
+
+
+class _DatabaseErrors:
+    """How many database errors the pool's threads have seen (a restart breaks every thread's
+    connection at once)."""
+
+    seen = 0
+
+
+_thread_state = threading.local()
+
+
+class _PooledHop(DatabaseSyncToAsync):
+    """Closes stale connections around each call, as `database_sync_to_async` does, but checks
+    a kept connection with `SELECT 1` (CONN_HEALTH_CHECKS) only when some thread of the pool
+    has met a database error since this thread last checked: that check, before every frame,
+    was one round trip more per message. After a database restart the first frame to meet it
+    fails (`unavailable`, the client resends) and every other thread checks before its next."""
+
+    def thread_handler(self, loop: Any, *args: Any, **kwargs: Any) -> Any:
+        close_old_connections()
+        if getattr(_thread_state, "errors_seen", None) == _DatabaseErrors.seen:
+            for connection in connections.all(initialized_only=True):
+                connection.health_check_done = True
+        _thread_state.errors_seen = _DatabaseErrors.seen
+        try:
+            return SyncToAsync.thread_handler(self, loop, *args, **kwargs)
+        except (OperationalError, InterfaceError):
+            _DatabaseErrors.seen += 1
+            raise
+        finally:
+            close_old_connections()
 
 
 def _executor() -> ThreadPoolExecutor:
