@@ -86,6 +86,16 @@ def worker_env(*, redis_url: str, smtp_port: int, tmp_path: Path) -> dict[str, s
     }
 
 
+def forget_broker_connections() -> None:
+    """Celery keeps publishing to the broker of its first publish (the app's connection and
+    producer pools are made once), whatever `broker_url` says later: forget them, so the next
+    task goes to the broker configured now. Without this, a test queueing to a private Redis
+    after another test published to the shared one sends its tasks to the shared one."""
+    app = tasks.delivery_send.app
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @contextlib.contextmanager
 def queueing_to(redis_url: str, settings: Any) -> Iterator[None]:
     """This process queues tasks to the workers' broker instead of running them eagerly."""
@@ -93,10 +103,12 @@ def queueing_to(redis_url: str, settings: Any) -> Iterator[None]:
     conf = tasks.delivery_send.app.conf
     before = (conf.task_always_eager, conf.broker_url)
     conf.update(task_always_eager=False, broker_url=redis_url)
+    forget_broker_connections()
     try:
         yield
     finally:
         conf.update(task_always_eager=before[0], broker_url=before[1])
+        forget_broker_connections()
 
 
 @pytest.fixture
