@@ -1,7 +1,8 @@
 """Websocket consumers: authenticate, validate frames, call one service, forward frames.
 
-No business rule lives here. Each inbound frame costs at most one `db_hop`
-hop. Close codes and error codes are documented in docs/protocol.md.
+No business rule lives here. Each inbound frame costs at most one `db_hop` hop; messages
+share theirs (chat.message_writer). Close codes and error codes are documented in
+docs/protocol.md.
 """
 
 import asyncio
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from chat import dispatch, events, protocol, selectors, services
+from chat import dispatch, events, message_writer, protocol, selectors, services
 from chat.db_hops import db_hop
 from chat.errors import ChatNotFound
 from chat.flood import FloodGuard
@@ -30,7 +31,7 @@ from chat.protocol import (
     ResumeFrame,
     Role,
 )
-from chat.services import Participant
+from chat.services import MessagePost, Participant
 from chat.tokens import customer_token_read
 from helpdesk.errors import DomainError
 
@@ -298,11 +299,13 @@ class CustomerChatConsumer(_FrameConsumer):
         if isinstance(frame, ExtensionFrame):
             await self.handle_extension(frame, actor=customer, chat_id=chat_id)
         elif isinstance(frame, MessageFrame):
-            result = await db_hop(services.message_post)(
-                chat_id=chat_id,
-                sender=customer,
-                body=frame.body,
-                client_msg_id=frame.client_msg_id,
+            result = await message_writer.message_post(
+                MessagePost(
+                    chat_id=chat_id,
+                    sender=customer,
+                    body=frame.body,
+                    client_msg_id=frame.client_msg_id,
+                )
             )
             await self.send_json(protocol.ack_frame(result.message))
         elif isinstance(frame, ResumeFrame):
@@ -414,13 +417,15 @@ class ConsoleConsumer(_FrameConsumer):
         chat_id = frame.chat
         assert chat_id is not None  # noqa: S101  (the protocol requires `chat` from agents)
         if isinstance(frame, MessageFrame):
-            result = await db_hop(services.message_post)(
-                chat_id=chat_id,
-                sender=agent,
-                body=frame.body,
-                client_msg_id=frame.client_msg_id,
-                origin=frame.origin,
-                tone_overrides=frame.tone_overrides,
+            result = await message_writer.message_post(
+                MessagePost(
+                    chat_id=chat_id,
+                    sender=agent,
+                    body=frame.body,
+                    client_msg_id=frame.client_msg_id,
+                    origin=frame.origin,
+                    tone_overrides=tuple(frame.tone_overrides),
+                )
             )
             await self.send_json(protocol.ack_frame(result.message))
         elif isinstance(frame, ResumeFrame):

@@ -13,7 +13,6 @@ rare ones (a resend, a chat that is not the agent's) load models with the ORM.
 # ruff: noqa: S608
 
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -38,15 +37,42 @@ class PostingChat:
     customer_name: str
 
 
+class _Keep:
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+# A chat timestamp that storing messages leaves as it is.
+KEEP: Any = _Keep()
+_RECORDED = (
+    "last_customer_message_at",
+    "awaiting_reply_since",
+    "first_agent_response_at",
+    "on_hold_since",
+)
+
+
+@dataclass(slots=True)
+class ChatRecord:
+    """What storing messages changes on their chat: the last `seq`, and each timestamp either
+    kept (KEEP) or set (to a time, or None to clear it)."""
+
+    chat_id: int
+    last_seq: int
+    last_customer_message_at: Any = KEEP
+    awaiting_reply_since: Any = KEEP
+    first_agent_response_at: Any = KEEP
+    on_hold_since: Any = KEEP
+
+
 @dataclass(frozen=True, slots=True)
 class _Statements:
     lock: str
-    message_id: str
+    existing: str
     insert: str
-    insert_returns_id: bool
-    record_customer: str
-    record_answer: str
-    record_seq: str
+    insert_row: str
+    insert_returns: bool
+    record: str
     tally_update: str
     tally_insert: str
 
@@ -57,6 +83,22 @@ def _column(model: Any, name: str) -> str:
 
 def _table(model: Any) -> str:
     return connection.ops.quote_name(model._meta.db_table)
+
+
+# Every column a new message sets: a model field added without a database default must be
+# added here too (tests/chat/services/test_message_post_storage.py checks).
+_INSERTED = (
+    "chat",
+    "seq",
+    "kind",
+    "author",
+    "body",
+    "client_msg_id",
+    "origin",
+    "tone_overrides",
+    "data",
+    "created_at",
+)
 
 
 @cache
@@ -73,69 +115,52 @@ def _statements(vendor: str) -> _Statements:
     def t(name: str) -> str:
         return _column(ReplyTally, name)
 
+    # `{ids}` is filled with one placeholder per chat. In id order, so that two transactions
+    # locking several chats each never wait for each other in a circle.
     lock = (
-        f"SELECT ch.{c('status')}, ch.{c('agent')}, ch.{c('topic')}, ch.{c('last_seq')}, "
-        f"ch.{c('on_hold_since')} IS NOT NULL, ch.{c('awaiting_reply_since')} IS NOT NULL, "
+        f"SELECT ch.{c('id')}, ch.{c('status')}, ch.{c('agent')}, ch.{c('topic')}, "
+        f"ch.{c('last_seq')}, ch.{c('on_hold_since')} IS NOT NULL, "
+        f"ch.{c('awaiting_reply_since')} IS NOT NULL, "
         f"ch.{c('first_agent_response_at')} IS NOT NULL, cu.{_column(Customer, 'name')} "
         f"FROM {chat} ch INNER JOIN {_table(Customer)} cu "
         f"ON cu.{_column(Customer, 'id')} = ch.{c('customer')} "
-        f"WHERE ch.{c('id')} = %s"
+        f"WHERE ch.{c('id')} IN ({{ids}}) ORDER BY ch.{c('id')}"
     )
     if features.has_select_for_update:
         lock += " FOR UPDATE OF ch" if features.has_select_for_update_of else " FOR UPDATE"
-    columns = ", ".join(m(name) for name in _INSERTED)
-    placeholders = ", ".join(["%s"] * len(_INSERTED))
-    insert = f"INSERT INTO {message} ({columns}) VALUES ({placeholders})"
-    returns_id = features.can_return_columns_from_insert
-    if returns_id:
-        insert += f" RETURNING {m('id')}"
+    returns = features.can_return_rows_from_bulk_insert
+    insert = f"INSERT INTO {message} ({', '.join(m(name) for name in _INSERTED)}) VALUES {{rows}}"
+    if returns:
+        insert += f" RETURNING {m('id')}, {m('chat')}, {m('seq')}"
+
+    def recorded(name: str) -> str:
+        return f"{c(name)} = CASE WHEN %s THEN %s ELSE {c(name)} END"
+
     return _Statements(
         lock=lock,
-        message_id=(
-            f"SELECT {m('id')} FROM {message} "
-            f"WHERE {m('chat')} = %s AND {m('kind')} = %s AND {m('client_msg_id')} = %s"
+        existing=(
+            f"SELECT {m('chat')}, {m('kind')}, {m('client_msg_id')}, {m('id')} FROM {message} "
+            f"WHERE {m('chat')} IN ({{ids}}) AND {m('client_msg_id')} IN ({{client_msg_ids}})"
         ),
         insert=insert,
-        insert_returns_id=returns_id,
-        record_customer=(
-            f"UPDATE {chat} SET {c('last_seq')} = %s, {c('last_customer_message_at')} = %s, "
-            f"{c('awaiting_reply_since')} = COALESCE({c('awaiting_reply_since')}, %s) "
-            f"WHERE {c('id')} = %s"
-        ),
-        record_answer=(
+        insert_row="(" + ", ".join(["%s"] * len(_INSERTED)) + ")",
+        insert_returns=returns,
+        record=(
             f"UPDATE {chat} SET {c('last_seq')} = %s, "
-            f"{c('first_agent_response_at')} = COALESCE({c('first_agent_response_at')}, %s), "
-            f"{c('awaiting_reply_since')} = NULL, {c('on_hold_since')} = %s "
-            f"WHERE {c('id')} = %s"
+            + ", ".join(recorded(name) for name in _RECORDED)
+            + f" WHERE {c('id')} = %s"
         ),
-        record_seq=f"UPDATE {chat} SET {c('last_seq')} = %s WHERE {c('id')} = %s",
         tally_update=(
-            f"UPDATE {tally} SET {t('replies')} = {t('replies')} + 1, "
+            f"UPDATE {tally} SET {t('replies')} = {t('replies')} + %s, "
             f"{t('templated_replies')} = {t('templated_replies')} + %s, "
             f"{t('tone_warned_replies')} = {t('tone_warned_replies')} + %s "
             f"WHERE {t('chat')} = %s AND {t('author')} = %s"
         ),
         tally_insert=(
             f"INSERT INTO {tally} ({t('chat')}, {t('author')}, {t('replies')}, "
-            f"{t('templated_replies')}, {t('tone_warned_replies')}) VALUES (%s, %s, 1, %s, %s)"
+            f"{t('templated_replies')}, {t('tone_warned_replies')}) VALUES (%s, %s, %s, %s, %s)"
         ),
     )
-
-
-# Every column a new message sets: a model field added without a database default must be
-# added here too (tests/chat/test_message_store.py compares with what the ORM would write).
-_INSERTED = (
-    "chat",
-    "seq",
-    "kind",
-    "author",
-    "body",
-    "client_msg_id",
-    "origin",
-    "tone_overrides",
-    "data",
-    "created_at",
-)
 
 
 @cache
@@ -147,82 +172,110 @@ def _sql() -> _Statements:
     return _statements(connection.vendor)
 
 
-def chat_lock_for_post(chat_id: int) -> PostingChat | None:
-    """The chat's row, locked for the rest of the caller's transaction (as
-    chat.services.lock_chat), with its customer's name; None if there is no such chat."""
+def _placeholders(count: int) -> str:
+    return ", ".join(["%s"] * count)
+
+
+def chats_lock_for_post(chat_ids: list[int]) -> dict[int, PostingChat]:
+    """The chats' rows, locked for the rest of the caller's transaction (as
+    chat.services.lock_chat), with their customers' names; a missing chat is left out."""
+    ids = sorted(set(chat_ids))
     with connection.cursor() as cursor:
-        cursor.execute(_sql().lock, [chat_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    status, agent_id, topic_id, last_seq, on_hold, awaiting, answered, name = row
-    return PostingChat(
-        id=chat_id,
-        status=status,
-        agent_id=agent_id,
-        topic_id=topic_id,
-        last_seq=last_seq,
-        on_hold=bool(on_hold),
-        awaiting_reply=bool(awaiting),
-        answered=bool(answered),
-        customer_name=name,
+        cursor.execute(_sql().lock.format(ids=_placeholders(len(ids))), ids)
+        rows = cursor.fetchall()
+    return {
+        row[0]: PostingChat(
+            id=row[0],
+            status=row[1],
+            agent_id=row[2],
+            topic_id=row[3],
+            last_seq=row[4],
+            on_hold=bool(row[5]),
+            awaiting_reply=bool(row[6]),
+            answered=bool(row[7]),
+            customer_name=row[8],
+        )
+        for row in rows
+    }
+
+
+def message_ids_by_client_msg_id(
+    keys: list[tuple[int, str, str]],
+) -> dict[tuple[int, str, str], int]:
+    """The stored messages among these (chat id, kind, client_msg_id): key -> message id."""
+    keys = [key for key in keys if key[2]]
+    if not keys:
+        return {}
+    chat_ids = sorted({chat_id for chat_id, _, _ in keys})
+    client_msg_ids = sorted({client_msg_id for _, _, client_msg_id in keys})
+    sql = _sql().existing.format(
+        ids=_placeholders(len(chat_ids)), client_msg_ids=_placeholders(len(client_msg_ids))
     )
-
-
-def message_id_by_client_msg_id(*, chat_id: int, kind: str, client_msg_id: str) -> int | None:
     with connection.cursor() as cursor:
-        cursor.execute(_sql().message_id, [chat_id, kind, client_msg_id])
-        row = cursor.fetchone()
-    return None if row is None else row[0]
+        cursor.execute(sql, [*chat_ids, *client_msg_ids])
+        rows = cursor.fetchall()
+    wanted = set(keys)
+    return {(row[0], row[1], row[2]): row[3] for row in rows if (row[0], row[1], row[2]) in wanted}
 
 
-def message_insert(message: Message) -> None:
-    """Insert a new, unsaved message and set its id; the instance then reads as a loaded one."""
+def messages_insert(messages: list[Message]) -> None:
+    """Insert new, unsaved messages in one statement and set their ids; the instances then
+    read as loaded ones."""
+    if not messages:
+        return
     statements = _sql()
+    fields = _inserted_fields()
     params = [
         field.get_db_prep_save(getattr(message, field.attname), connection)
-        for field in _inserted_fields()
+        for message in messages
+        for field in fields
     ]
+    if statements.insert_returns:
+        sql = statements.insert.format(rows=", ".join([statements.insert_row] * len(messages)))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids = {(chat_id, seq): pk for pk, chat_id, seq in cursor.fetchall()}
+        for message in messages:
+            message.pk = ids[(message.chat_id, message.seq)]
+    else:
+        width = len(fields)
+        with connection.cursor() as cursor:
+            for index, message in enumerate(messages):
+                row = params[index * width : (index + 1) * width]
+                cursor.execute(statements.insert.format(rows=statements.insert_row), row)
+                message.pk = cursor.lastrowid
+    for message in messages:
+        message._state.adding = False
+        message._state.db = connection.alias
+
+
+def chats_record(records: list[ChatRecord]) -> None:
+    """Write what storing messages changed on their (locked) chats."""
+    if not records:
+        return
+    prep = Chat._meta.get_field("last_customer_message_at").get_db_prep_save
+    params = []
+    for record in records:
+        row: list[Any] = [record.last_seq]
+        for name in _RECORDED:
+            value = getattr(record, name)
+            row += [value is not KEEP, None if value is KEEP else prep(value, connection)]
+        params.append([*row, record.chat_id])
     with connection.cursor() as cursor:
-        cursor.execute(statements.insert, params)
-        message.pk = cursor.fetchone()[0] if statements.insert_returns_id else cursor.lastrowid
-    message._state.adding = False
-    message._state.db = connection.alias
+        cursor.executemany(_sql().record, params)
 
 
-def chat_record_customer_message(*, chat_id: int, seq: int, at: datetime) -> None:
-    """The customer wrote: they now wait for an answer (unless they already did)."""
-    at_db = _datetime_param(at)
-    with connection.cursor() as cursor:
-        cursor.execute(_sql().record_customer, [seq, at_db, at_db, chat_id])
-
-
-def chat_record_answer(*, chat_id: int, seq: int, at: datetime, on_hold: bool) -> None:
-    """An agent answered: the wait ends, the first response time is set once, and the chat is
-    on hold from now if the answer was a hold reply, off hold otherwise."""
-    at_db = _datetime_param(at)
-    with connection.cursor() as cursor:
-        cursor.execute(_sql().record_answer, [seq, at_db, at_db if on_hold else None, chat_id])
-
-
-def chat_record_seq(*, chat_id: int, seq: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(_sql().record_seq, [seq, chat_id])
-
-
-def tally_count_reply(*, chat_id: int, author_id: int, templated: bool, tone_warned: bool) -> None:
-    """One more reply of this author in this chat. The caller holds the chat's row lock, so
-    the update-then-insert cannot race with another reply of the same chat."""
+def tallies_count(rows: list[tuple[int, int, int, int, int]]) -> None:
+    """Add (chat id, author id, replies, templated, tone-warned) to the reply tallies. The
+    caller holds the chats' row locks, so update-then-insert cannot race with another reply of
+    the same chat."""
     statements = _sql()
     with connection.cursor() as cursor:
-        cursor.execute(
-            statements.tally_update, [int(templated), int(tone_warned), chat_id, author_id]
-        )
-        if cursor.rowcount == 0:
+        for chat_id, author_id, replies, templated, tone_warned in rows:
             cursor.execute(
-                statements.tally_insert, [chat_id, author_id, int(templated), int(tone_warned)]
+                statements.tally_update, [replies, templated, tone_warned, chat_id, author_id]
             )
-
-
-def _datetime_param(value: datetime) -> Any:
-    return Chat._meta.get_field("last_customer_message_at").get_db_prep_save(value, connection)
+            if cursor.rowcount == 0:
+                cursor.execute(
+                    statements.tally_insert, [chat_id, author_id, replies, templated, tone_warned]
+                )

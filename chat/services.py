@@ -6,12 +6,13 @@ and domain signals only after commit (`chat.events`).
 """
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from chat import events, message_store, protocol
@@ -40,11 +41,13 @@ from chat.models import (
 )
 from chat.selectors import last_customer_message_body
 from chat.states import ChatStatus, Transition, TransitionNotAllowed, can, next_status
-from chat.tallies import tally_agent_message
-from helpdesk.errors import Forbidden
+from chat.tallies import reply_tallies
+from helpdesk.errors import DomainError, Forbidden
 from helpdesk.models import Customer, Topic
 from helpdesk.roles import is_agent, is_supervisor
 from helpdesk.services import customer_create
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -342,6 +345,22 @@ def chat_assign(*, chat_id: int, agent: AbstractBaseUser, assigned_by: Any = Non
     return chat
 
 
+@dataclass(frozen=True)
+class MessagePost:
+    """One message to store (chat.consumers hands them to `messages_post` in batches)."""
+
+    chat_id: int
+    sender: Participant
+    body: str
+    client_msg_id: str = ""
+    origin: str = ""
+    tone_overrides: tuple[str, ...] = ()
+
+
+def _kind_of(sender: Participant) -> str:
+    return Message.Kind.AGENT if sender.kind == "agent" else Message.Kind.CUSTOMER
+
+
 @transaction.atomic
 def message_post(
     *,
@@ -357,18 +376,18 @@ def message_post(
     A resend with the same client_msg_id returns the stored message (`created=False`), even
     when the chat closed meanwhile: the client only missed the ack.
     """
+    post = MessagePost(chat_id, sender, body, client_msg_id, origin, tuple(tone_overrides))
     # The hot path (chat.message_store): plain SQL, no chat model loaded unless a rare case
     # needs it.
-    chat = message_store.chat_lock_for_post(chat_id)
+    chat = message_store.chats_lock_for_post([chat_id]).get(chat_id)
     if chat is None:
         raise ChatNotFound()
     if sender.kind == "agent" and chat.agent_id != sender.user.pk:
         _check_agent_owns(lock_chat(chat_id), sender)
-    kind = Message.Kind.AGENT if sender.kind == "agent" else Message.Kind.CUSTOMER
+    kind = _kind_of(sender)
     if client_msg_id:
-        existing_id = message_store.message_id_by_client_msg_id(
-            chat_id=chat_id, kind=kind, client_msg_id=client_msg_id
-        )
+        key = (chat_id, kind, client_msg_id)
+        existing_id = message_store.message_ids_by_client_msg_id([key]).get(key)
         if existing_id is not None:
             existing = Message.objects.select_related("author").get(pk=existing_id)
             if existing.body != body or (
@@ -378,57 +397,173 @@ def message_post(
             return PostResult(message=existing, created=False)
     if chat.status == Chat.Status.CLOSED:
         raise ChatClosed()
-    body = clean_message_body(body)
+    outcome = _messages_write({chat_id: chat}, [post])[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
-    if kind != Message.Kind.AGENT:
+
+def messages_post(posts: list[MessagePost]) -> list[PostResult | Exception]:
+    """Store many messages, each as `message_post` would, and return each one's result or
+    error, in order.
+
+    A server's sockets hand over their messages together: the common ones (a new message to an
+    open chat, from its customer or its agent) are stored in one transaction, a handful of
+    statements whatever their number; the others (resends, closed chats, chats that are not
+    the sender's, unknown chats) go through `message_post` one by one afterwards. A database
+    error other than an outage sends every message through `message_post` alone, so that one
+    message cannot fail the others.
+    """
+    outcomes: list[PostResult | Exception | None] = [None] * len(posts)
+    alone: list[int] = []
+    try:
+        with transaction.atomic():
+            chats = message_store.chats_lock_for_post([post.chat_id for post in posts])
+            keys = [(post.chat_id, _kind_of(post.sender), post.client_msg_id) for post in posts]
+            stored = message_store.message_ids_by_client_msg_id(keys)
+            together: list[int] = []
+            taken: set[tuple[int, str, str]] = set()
+            for index, (post, key) in enumerate(zip(posts, keys, strict=True)):
+                chat = chats.get(post.chat_id)
+                if (
+                    chat is None
+                    or chat.status == Chat.Status.CLOSED
+                    or (post.sender.kind == "agent" and chat.agent_id != post.sender.user.pk)
+                    or (post.client_msg_id and (key in stored or key in taken))
+                ):
+                    alone.append(index)
+                    continue
+                if post.client_msg_id:
+                    taken.add(key)
+                together.append(index)
+            written = _messages_write(chats, [posts[index] for index in together])
+            for index, outcome in zip(together, written, strict=True):
+                outcomes[index] = outcome
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        logger.exception("storing %d messages together failed; storing them one by one", len(posts))
+        outcomes = [None] * len(posts)
+        alone = list(range(len(posts)))
+    for index in alone:
+        post = posts[index]
+        try:
+            outcomes[index] = message_post(
+                chat_id=post.chat_id,
+                sender=post.sender,
+                body=post.body,
+                client_msg_id=post.client_msg_id,
+                origin=post.origin,
+                tone_overrides=post.tone_overrides,
+            )
+        except Exception as exc:  # the caller answers each sender with its own error
+            outcomes[index] = exc
+    return [RuntimeError("not stored") if outcome is None else outcome for outcome in outcomes]
+
+
+class _ChatProgress:
+    """A locked chat as messages are added to it: their `seq` and what they change."""
+
+    def __init__(self, chat: message_store.PostingChat) -> None:
+        self.chat = chat
+        self.on_hold = chat.on_hold
+        self.awaiting = chat.awaiting_reply
+        self.answered = chat.answered
+        self.record = message_store.ChatRecord(chat_id=chat.id, last_seq=chat.last_seq)
+        # Consoles need a chat frame besides the message frames (`on_hold_since`, greeting).
+        self.staff_frame_due = False
+
+    def add(self, *, kind: str, origin: str, at: Any) -> int:
+        record = self.record
+        record.last_seq += 1
+        if kind == Message.Kind.CUSTOMER:
+            record.last_customer_message_at = at
+            if not self.awaiting:
+                record.awaiting_reply_since = at
+                self.awaiting = True
+        elif origin == Message.Origin.GREETING:
+            # The automatic greeting answers nothing: the customer still waits for a first
+            # answer, and consoles (which take any agent message as one) must hear it.
+            self.staff_frame_due = True
+        else:
+            if not self.answered:
+                record.first_agent_response_at = at
+                self.answered = True
+            record.awaiting_reply_since = None
+            self.awaiting = False
+            # A hold reply ("let me check") puts the chat on hold; the next answer ends it.
+            on_hold = origin == Message.Origin.HOLD
+            if on_hold or self.on_hold:
+                record.on_hold_since = at if on_hold else None
+            if on_hold != self.on_hold:
+                self.staff_frame_due = True
+            self.on_hold = on_hold
+        return record.last_seq
+
+
+def _messages_write(
+    chats: dict[int, message_store.PostingChat], posts: list[MessagePost]
+) -> list[PostResult | Exception]:
+    """Store new messages to open chats whose rows the caller has locked, each of them the
+    sender may write to (checked by the caller): one insert, one update per chat."""
+    progress: dict[int, _ChatProgress] = {}
+    outcomes: list[Message | Exception] = []
+    messages: list[Message] = []
+    for post in posts:
+        kind = _kind_of(post.sender)
+        try:
+            body = clean_message_body(post.body)
+        except DomainError as exc:
+            outcomes.append(exc)
+            continue
         # How a message was written is the agents' business only.
-        origin, tone_overrides = "", ()
-    if origin not in Message.Origin.values:
-        raise ValueError(f"unknown message origin {origin!r}")
-
-    now = timezone.now()
-    seq = chat.last_seq + 1
-    message = Message(
-        chat_id=chat_id,
-        seq=seq,
-        kind=kind,
-        author=sender.user if kind == Message.Kind.AGENT else None,
-        body=body,
-        client_msg_id=client_msg_id,
-        origin=origin,
-        tone_overrides=list(tone_overrides),
-        data={},
-        created_at=now,
-    )
-    message_store.message_insert(message)
-    on_hold = chat.on_hold
-    if kind == Message.Kind.AGENT:
-        tally_agent_message(message)
-    if kind == Message.Kind.CUSTOMER:
-        message_store.chat_record_customer_message(chat_id=chat_id, seq=seq, at=now)
-    elif origin != Message.Origin.GREETING:
-        # The automatic greeting answers nothing: the customer still waits for a first answer.
-        # A hold reply ("let me check") puts the chat on hold; the next answer ends it.
-        on_hold = origin == Message.Origin.HOLD
-        message_store.chat_record_answer(chat_id=chat_id, seq=seq, at=now, on_hold=on_hold)
-    else:
-        message_store.chat_record_seq(chat_id=chat_id, seq=seq)
-    # Consoles derive the waiting timer and preview from the message frame itself
-    # (docs/protocol.md), so a message costs one frame per audience and no chat frame, except
-    # when the hold state changes (staff only: `on_hold_since`).
-    _publish_message_of(
-        chat_id=chat_id,
-        status=chat.status,
-        agent_id=chat.agent_id,
-        topic_id=chat.topic_id,
-        customer_name=chat.customer_name,
-        message=message,
-    )
-    if on_hold != chat.on_hold or origin == Message.Origin.GREETING:
-        # After a greeting, consoles (which take any agent message as an answer) learn the
-        # customer still waits.
-        _publish_staff_chat(lock_chat(chat_id))
-    return PostResult(message=message, created=True)
+        origin, tone_overrides = (
+            (post.origin, post.tone_overrides) if kind == Message.Kind.AGENT else ("", ())
+        )
+        if origin not in Message.Origin.values:
+            outcomes.append(ValueError(f"unknown message origin {origin!r}"))
+            continue
+        chat = progress.get(post.chat_id) or progress.setdefault(
+            post.chat_id, _ChatProgress(chats[post.chat_id])
+        )
+        now = timezone.now()
+        message = Message(
+            chat_id=post.chat_id,
+            seq=chat.add(kind=kind, origin=origin, at=now),
+            kind=kind,
+            author=post.sender.user if kind == Message.Kind.AGENT else None,
+            body=body,
+            client_msg_id=post.client_msg_id,
+            origin=origin,
+            tone_overrides=list(tone_overrides),
+            data={},
+            created_at=now,
+        )
+        messages.append(message)
+        outcomes.append(message)
+    message_store.messages_insert(messages)
+    message_store.tallies_count(reply_tallies(messages))
+    message_store.chats_record([chat.record for chat in progress.values()])
+    for message in messages:
+        chat = progress[message.chat_id].chat
+        # Consoles derive the waiting timer and preview from the message frame itself
+        # (docs/protocol.md), so a message costs one frame per audience and no chat frame,
+        # except when the hold state changes (staff only: `on_hold_since`) or on a greeting.
+        _publish_message_of(
+            chat_id=chat.id,
+            status=chat.status,
+            agent_id=chat.agent_id,
+            topic_id=chat.topic_id,
+            customer_name=chat.customer_name,
+            message=message,
+        )
+    for chat in progress.values():
+        if chat.staff_frame_due:
+            _publish_staff_chat(lock_chat(chat.chat.id))
+    return [
+        PostResult(message=outcome, created=True) if isinstance(outcome, Message) else outcome
+        for outcome in outcomes
+    ]
 
 
 @transaction.atomic

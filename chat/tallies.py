@@ -5,20 +5,23 @@ from collections.abc import Iterable
 
 from django.db.models import Count, Q
 
-from chat import message_store
 from chat.models import TEMPLATED_ORIGINS, Message, ReplyTally
 
 REBUILD_BATCH = 5000
 
 
-def tally_agent_message(message: Message) -> None:
-    """Count one new agent message. The caller holds the chat's row lock (message_post does)."""
-    message_store.tally_count_reply(
-        chat_id=message.chat_id,
-        author_id=message.author_id,
-        templated=message.origin in TEMPLATED_ORIGINS,
-        tone_warned=bool(message.tone_overrides),
-    )
+def reply_tallies(messages: Iterable[Message]) -> list[tuple[int, int, int, int, int]]:
+    """What new messages add to the reply tallies: (chat id, author id, replies, templated,
+    tone-warned) per agent and chat (chat.message_store.tallies_count writes them)."""
+    counts: dict[tuple[int, int], list[int]] = {}
+    for message in messages:
+        if message.kind != Message.Kind.AGENT or message.author_id is None:
+            continue
+        count = counts.setdefault((message.chat_id, message.author_id), [0, 0, 0])
+        count[0] += 1
+        count[1] += message.origin in TEMPLATED_ORIGINS
+        count[2] += bool(message.tone_overrides)
+    return [(chat_id, author_id, *count) for (chat_id, author_id), count in counts.items()]
 
 
 def tallies_rebuild(

@@ -4,8 +4,9 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from chat import message_store
 from chat.models import Chat, Message
-from chat.tallies import tally_agent_message
+from chat.tallies import reply_tallies
 from helpdesk.models import Topic
 from tests.factories import AgentFactory, ChatFactory, MessageFactory, TopicFactory
 from transcripts.models import Rating
@@ -36,7 +37,7 @@ def agent_says(
     message = MessageFactory(
         chat=chat, kind=Message.Kind.AGENT, author=author, origin=origin, tone_overrides=tone or []
     )
-    tally_agent_message(message)
+    message_store.tallies_count(reply_tallies([message]))
     return message
 
 

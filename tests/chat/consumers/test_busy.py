@@ -58,15 +58,15 @@ async def test_only_frames_in_hand_count(sockets, settings, monkeypatch) -> None
     first, _ = await sockets.customer(first_chat)
     second, _ = await sockets.customer(second_chat)
     entered, release = threading.Event(), threading.Event()
-    post = services.message_post
+    post = services.messages_post
 
-    def held_post(**kwargs):  # type: ignore[no-untyped-def]
-        if kwargs["client_msg_id"] == "held":
+    def held_post(posts):  # type: ignore[no-untyped-def]
+        if any(one.client_msg_id == "held" for one in posts):
             entered.set()
             release.wait(5)
-        return post(**kwargs)
+        return post(posts)
 
-    monkeypatch.setattr(services, "message_post", held_post)
+    monkeypatch.setattr(services, "messages_post", held_post)
     await first.send_json_to(message("held"))
     assert await asyncio.to_thread(entered.wait, 5)
 

@@ -293,16 +293,16 @@ async def test_a_fault_on_our_side_is_an_internal_error_and_the_socket_lives_on(
 ) -> None:
     chat = await db(start_chat)()
     comm, _ = await sockets.customer(chat)
-    real_post = services.message_post
+    real_post = services.messages_post
     calls = []
 
-    def broken_once(**kwargs):
-        calls.append(kwargs)
+    def broken_once(posts):
+        calls.append(posts)
         if len(calls) == 1:
             raise RuntimeError("database went away")
-        return real_post(**kwargs)
+        return real_post(posts)
 
-    monkeypatch.setattr(services, "message_post", broken_once)
+    monkeypatch.setattr(services, "messages_post", broken_once)
 
     error = await round_trip(comm, message("Hello", "c-1"))
     assert (error["type"], error["code"]) == ("error", "internal_error")

@@ -16,16 +16,16 @@ async def test_a_frame_during_a_database_outage_is_unavailable_and_the_retry_is_
 ) -> None:
     chat = await db(start_chat)()
     comm, _ = await sockets.customer(chat)
-    real_post = services.message_post
+    real_post = services.messages_post
     calls = []
 
-    def database_down_once(**kwargs):
-        calls.append(kwargs)
+    def database_down_once(posts):
+        calls.append(posts)
         if len(calls) == 1:
             raise OperationalError("connection to server at 127.0.0.1 failed")
-        return real_post(**kwargs)
+        return real_post(posts)
 
-    monkeypatch.setattr(services, "message_post", database_down_once)
+    monkeypatch.setattr(services, "messages_post", database_down_once)
 
     frame = {"type": "message", "body": "Hello", "client_msg_id": "c-1"}
     error = await round_trip(comm, frame)

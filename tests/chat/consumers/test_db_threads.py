@@ -21,15 +21,15 @@ async def test_a_message_is_stored_while_another_sockets_transaction_is_held(
     first, _ = await sockets.customer(first_chat)
     second, _ = await sockets.customer(second_chat)
     entered, release = threading.Event(), threading.Event()
-    post = services.message_post
+    post = services.messages_post
 
-    def held_post(**kwargs):  # type: ignore[no-untyped-def]
-        if kwargs["client_msg_id"] == "held":
+    def held_post(posts):  # type: ignore[no-untyped-def]
+        if any(one.client_msg_id == "held" for one in posts):
             entered.set()
             release.wait(10)
-        return post(**kwargs)
+        return post(posts)
 
-    monkeypatch.setattr(services, "message_post", held_post)
+    monkeypatch.setattr(services, "messages_post", held_post)
     try:
         await first.send_json_to({"type": "message", "body": "slow", "client_msg_id": "held"})
         assert await asyncio.to_thread(entered.wait, 5)
