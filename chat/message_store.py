@@ -67,6 +67,7 @@ class ChatRecord:
 
 @dataclass(frozen=True, slots=True)
 class _Statements:
+    state: str
     lock: str
     existing: str
     insert: str
@@ -137,6 +138,7 @@ def _statements(vendor: str) -> _Statements:
         return f"{c(name)} = CASE WHEN %s THEN %s ELSE {c(name)} END"
 
     return _Statements(
+        state=f"SELECT {c('status')}, {c('agent')} FROM {chat} WHERE {c('id')} = %s",
         lock=lock,
         existing=(
             f"SELECT {m('chat')}, {m('kind')}, {m('client_msg_id')}, {m('id')} FROM {message} "
@@ -174,6 +176,15 @@ def _sql() -> _Statements:
 
 def _placeholders(count: int) -> str:
     return ", ".join(["%s"] * count)
+
+
+def chat_status_and_agent(chat_id: int) -> tuple[str, int | None] | None:
+    """(status, agent id) of a chat, unlocked (who hears a typing notice: one per keystroke
+    burst, as frequent as messages)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_sql().state, [chat_id])
+        row = cursor.fetchone()
+    return None if row is None else (row[0], row[1])
 
 
 def chats_lock_for_post(chat_ids: list[int]) -> dict[int, PostingChat]:

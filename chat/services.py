@@ -871,18 +871,19 @@ def customer_socket_closed(*, chat_id: int, channel_name: str) -> None:
 
 def typing_audience(*, chat_id: int, sender: Participant) -> list[str]:
     """Where a typing notice goes: to the other side of an open chat, never back."""
-    chat = Chat.objects.filter(pk=chat_id).values("status", "agent_id").first()
+    chat = message_store.chat_status_and_agent(chat_id)
     if chat is None:
         raise ChatNotFound()
-    if chat["status"] == ChatStatus.CLOSED:
+    status, agent_id = chat
+    if status == ChatStatus.CLOSED:
         raise ChatClosed()
     if sender.kind == "agent":
-        if chat["agent_id"] != sender.user.pk:
+        if agent_id != sender.user.pk:
             raise NotYourChat()
         return [events.customer_group(chat_id)]
-    if chat["agent_id"] is None:
+    if agent_id is None:
         return []
-    return [events.agent_group(chat["agent_id"])]
+    return [events.agent_group(agent_id)]
 
 
 @transaction.atomic
