@@ -197,6 +197,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Closed chats past HELPDESK_OFFER_DELAY_SECONDS get their follow-up offer delivery row.
     "transcripts-offer-sweep": {"task": "transcripts.tasks.offer_sweep", "schedule": 60.0},
+    # Emails left pending for an hour (their task lost, or the broker down at the close).
+    "transcripts-pending-sweep": {"task": "transcripts.tasks.pending_sweep", "schedule": 300.0},
     # Agents' replies a departed customer has not seen for HELPDESK_MISSED_REPLY_SECONDS.
     "transcripts-missed-reply-sweep": {
         "task": "transcripts.tasks.missed_reply_sweep",

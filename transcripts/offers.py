@@ -34,9 +34,6 @@ CONFIRM_MAX_AGE = timedelta(days=7)
 # Chats closed longer ago than this are never offered: deploying the feature, or a beat that
 # was down for days, must not mail customers about chats they have long forgotten.
 OFFER_LOOKBACK = timedelta(days=7)
-# An offer still pending this long after its last change lost its task (a broker that dropped
-# the message after the row committed); longer than the whole retry schedule of the send task.
-STALE_PENDING = timedelta(hours=1)
 # Bounded work per sweep run: a backlog is worked off over the next runs.
 SWEEP_BATCH = 500
 
@@ -127,17 +124,6 @@ def offer_due_chat_ids(*, now: datetime | None = None) -> list[int]:
     )
 
 
-def stale_offer_ids(*, now: datetime | None = None) -> list[int]:
-    cutoff = (now or timezone.now()) - STALE_PENDING
-    return list(
-        Delivery.objects.filter(
-            kind=Delivery.Kind.OFFER, status=Delivery.Status.PENDING, updated_at__lt=cutoff
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
-
-
 def offer_skip_reason(*, email: str, now: datetime | None = None) -> str:
     """Why this address gets no offer now ("" when it may): it unsubscribed, or an offer went
     to it (any case of the address, any chat) within HELPDESK_OFFER_QUIET_DAYS. An offer still
@@ -191,19 +177,13 @@ def offer_queue(*, chat_id: int, now: datetime | None = None) -> Delivery | None
 
 def offer_sweep(*, now: datetime | None = None) -> list[int]:
     """The beat's work: create (and queue) the offer of every chat now due, each in its own
-    transaction; and queue again any offer left pending past STALE_PENDING, whose task the
-    broker lost. Re-queuing is safe: the send task sends only a row still pending, under its
-    lock. Returns the ids of the offers created."""
-    from transcripts import tasks  # tasks → services → emails → offers
-
+    transaction (an offer whose task is lost is queued again by services.pending_sweep).
+    Returns the ids of the offers created."""
     created = []
     for chat_id in offer_due_chat_ids(now=now):
         delivery = offer_queue(chat_id=chat_id, now=now)
         if delivery is not None:
             created.append(delivery.pk)
-    for delivery_id in stale_offer_ids(now=now):
-        logger.warning("offer delivery %s still pending: queued again", delivery_id)
-        tasks.delivery_send.delay(delivery_id=delivery_id)
     return created
 
 

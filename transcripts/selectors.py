@@ -19,6 +19,22 @@ from transcripts.models import Delivery, Rating
 
 # How automated answers (the answer bot's) are labelled in transcripts.
 BOT_LABEL = "Automated answer"
+# A delivery still pending this long after its last change lost its task: the broker dropped
+# the message, or was unreachable when the row committed. Longer than the whole retry schedule
+# of the send task, so a delivery being retried is never taken for lost.
+STALE_PENDING = timedelta(hours=1)
+# Bounded work per sweep run: a backlog is worked off over the next runs.
+STALE_SWEEP_BATCH = 500
+
+
+def stale_pending_delivery_ids(*, now: datetime | None = None) -> list[int]:
+    """Deliveries of every kind left pending past STALE_PENDING, oldest first."""
+    cutoff = (now or timezone.now()) - STALE_PENDING
+    return list(
+        Delivery.objects.filter(status=Delivery.Status.PENDING, updated_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:STALE_SWEEP_BATCH]
+    )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from functools import partial
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from chat import services as chat_services
 from chat.errors import ChatClosed
@@ -39,9 +40,31 @@ def _append_history(delivery: Delivery, line: str) -> None:
 
 
 def _queue_send(delivery_id: int) -> None:
+    transaction.on_commit(partial(_send_soon, delivery_id=delivery_id))
+
+
+def _send_soon(*, delivery_id: int) -> None:
     from transcripts import tasks  # tasks import this module
 
-    transaction.on_commit(partial(tasks.delivery_send.delay, delivery_id=delivery_id))
+    try:
+        tasks.delivery_send.delay(delivery_id=delivery_id)
+    except BrokerUnreachable:
+        # The change that created the row (a chat's close) stands: the row stays pending and
+        # pending_sweep queues it again once the broker is back.
+        logger.warning("could not queue delivery %s: broker unreachable", delivery_id)
+
+
+def pending_sweep(*, now: datetime | None = None) -> list[int]:
+    """The beat's work: queue again every delivery left pending past STALE_PENDING, whose task
+    was lost. Safe: the send task sends only a row still pending, under its lock. Returns the
+    ids queued."""
+    from transcripts import tasks
+
+    delivery_ids = selectors.stale_pending_delivery_ids(now=now)
+    for delivery_id in delivery_ids:
+        logger.warning("delivery %s still pending: queued again", delivery_id)
+        tasks.delivery_send.delay(delivery_id=delivery_id)
+    return delivery_ids
 
 
 def _delivery_create(

@@ -45,8 +45,15 @@ def inactivity_sweep() -> int:
 @shared_task(name="transcripts.tasks.offer_sweep")
 def offer_sweep() -> int:
     """Closed chats past HELPDESK_OFFER_DELAY_SECONDS get their follow-up offer row (queued
-    to `delivery_send`); offers whose task was lost are queued again."""
+    to `delivery_send`)."""
     return len(offers.offer_sweep())
+
+
+@shared_task(name="transcripts.tasks.pending_sweep")
+def pending_sweep() -> int:
+    """Deliveries of any kind whose task was lost (or never queued: the broker was down) are
+    queued again."""
+    return len(services.pending_sweep())
 
 
 @shared_task(name="transcripts.tasks.missed_reply_sweep")

@@ -10,7 +10,7 @@ from django.core import mail
 
 from chat.models import Chat
 from tests.factories import DeliveryFactory, SubscriptionFactory
-from transcripts import offers, tasks
+from transcripts import offers, selectors, services, tasks
 from transcripts.models import Delivery, Subscription
 
 pytestmark = pytest.mark.django_db
@@ -238,10 +238,10 @@ def test_an_offer_whose_task_was_lost_is_queued_again_and_sent_once(
     chat = consenting_chat()
     # The row committed but the broker lost its message: pending, nobody will send it.
     delivery = DeliveryFactory(chat=chat, kind=Delivery.Kind.OFFER)
-    later = delivery.updated_at + offers.STALE_PENDING + timedelta(seconds=1)
+    later = delivery.updated_at + selectors.STALE_PENDING + timedelta(seconds=1)
 
-    sweep(later)
-    sweep(later)
+    services.pending_sweep(now=later)
+    services.pending_sweep(now=later)
 
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.SENT
