@@ -1,13 +1,9 @@
 """Overload: past HELPDESK_WS_BUSY_FRAMES frames in hand, a process refuses new messages with
 `busy` (nothing stored; the client resends them) and drops typing; resumes still go through."""
 
-import asyncio
-import threading
-
 import pytest
 
-from chat import services
-from tests.chat.consumers.wsutil import db, message_count, receive, receive_type
+from tests.chat.consumers.wsutil import HeldMessages, db, message_count, receive, receive_type
 from tests.helpers import active_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,23 +53,14 @@ async def test_only_frames_in_hand_count(sockets, settings, monkeypatch) -> None
     first_chat, second_chat = await db(active_chat)(), await db(active_chat)()
     first, _ = await sockets.customer(first_chat)
     second, _ = await sockets.customer(second_chat)
-    entered, release = threading.Event(), threading.Event()
-    post = services.messages_post
-
-    def held_post(posts):  # type: ignore[no-untyped-def]
-        if any(one.client_msg_id == "held" for one in posts):
-            entered.set()
-            release.wait(5)
-        return post(posts)
-
-    monkeypatch.setattr(services, "messages_post", held_post)
+    held = HeldMessages(monkeypatch, hold=5)
     await first.send_json_to(message("held"))
-    assert await asyncio.to_thread(entered.wait, 5)
+    assert await held.wait_entered()
 
     await second.send_json_to(message("c-2"))
     assert (await receive_type(second, "error"))["code"] == "busy"
 
-    release.set()
+    held.release()
     assert (await receive_type(first, "ack"))["client_msg_id"] == "held"
     await second.send_json_to(message("c-2"))
     assert (await receive_type(second, "ack"))["client_msg_id"] == "c-2"

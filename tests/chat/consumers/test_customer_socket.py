@@ -11,6 +11,7 @@ from tests.chat.consumers.wsutil import (
     db,
     frames_until,
     message_count,
+    messages_post_failing_once,
     pong_next,
     receive,
     receive_type,
@@ -293,16 +294,7 @@ async def test_a_fault_on_our_side_is_an_internal_error_and_the_socket_lives_on(
 ) -> None:
     chat = await db(start_chat)()
     comm, _ = await sockets.customer(chat)
-    real_post = services.messages_post
-    calls = []
-
-    def broken_once(posts):
-        calls.append(posts)
-        if len(calls) == 1:
-            raise RuntimeError("database went away")
-        return real_post(posts)
-
-    monkeypatch.setattr(services, "messages_post", broken_once)
+    messages_post_failing_once(monkeypatch, RuntimeError("database went away"))
 
     error = await round_trip(comm, message("Hello", "c-1"))
     assert (error["type"], error["code"]) == ("error", "internal_error")

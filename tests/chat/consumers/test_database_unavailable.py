@@ -4,8 +4,14 @@ socket stays open, and the resent frame works once the database is back."""
 import pytest
 from django.db import OperationalError
 
-from chat import services
-from tests.chat.consumers.wsutil import db, message_count, pong_next, receive_type, round_trip
+from tests.chat.consumers.wsutil import (
+    db,
+    message_count,
+    messages_post_failing_once,
+    pong_next,
+    receive_type,
+    round_trip,
+)
 from tests.helpers import start_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -16,16 +22,9 @@ async def test_a_frame_during_a_database_outage_is_unavailable_and_the_retry_is_
 ) -> None:
     chat = await db(start_chat)()
     comm, _ = await sockets.customer(chat)
-    real_post = services.messages_post
-    calls = []
-
-    def database_down_once(posts):
-        calls.append(posts)
-        if len(calls) == 1:
-            raise OperationalError("connection to server at 127.0.0.1 failed")
-        return real_post(posts)
-
-    monkeypatch.setattr(services, "messages_post", database_down_once)
+    messages_post_failing_once(
+        monkeypatch, OperationalError("connection to server at 127.0.0.1 failed")
+    )
 
     frame = {"type": "message", "body": "Hello", "client_msg_id": "c-1"}
     error = await round_trip(comm, frame)

@@ -1,13 +1,9 @@
 """On PostgreSQL a server stores several sockets' messages at once (chat.db_hops): one slow
 transaction no longer holds up every other socket of the process."""
 
-import asyncio
-import threading
-
 import pytest
 
-from chat import services
-from tests.chat.consumers.wsutil import db, receive_type
+from tests.chat.consumers.wsutil import HeldMessages, db, receive_type
 from tests.helpers import active_chat
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -20,24 +16,15 @@ async def test_a_message_is_stored_while_another_sockets_transaction_is_held(
     first_chat, second_chat = await db(active_chat)(), await db(active_chat)()
     first, _ = await sockets.customer(first_chat)
     second, _ = await sockets.customer(second_chat)
-    entered, release = threading.Event(), threading.Event()
-    post = services.messages_post
-
-    def held_post(posts):  # type: ignore[no-untyped-def]
-        if any(one.client_msg_id == "held" for one in posts):
-            entered.set()
-            release.wait(10)
-        return post(posts)
-
-    monkeypatch.setattr(services, "messages_post", held_post)
+    held = HeldMessages(monkeypatch)
     try:
         await first.send_json_to({"type": "message", "body": "slow", "client_msg_id": "held"})
-        assert await asyncio.to_thread(entered.wait, 5)
+        assert await held.wait_entered()
 
         await second.send_json_to({"type": "message", "body": "quick", "client_msg_id": "q"})
         ack = await receive_type(second, "ack")
         assert ack["client_msg_id"] == "q"
-        assert not release.is_set()
+        assert not held.released.is_set()
     finally:
-        release.set()
+        held.release()
     assert (await receive_type(first, "ack"))["client_msg_id"] == "held"

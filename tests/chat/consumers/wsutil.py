@@ -1,14 +1,17 @@
 """Open websockets against the real ASGI application, and read frames without sleeping."""
 
+import asyncio
 import contextlib
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from chat import events
+from chat import events, services
 from chat.models import Chat, Message
 from helpdesk.asgi import application
 from tests.helpers import token_for
@@ -150,3 +153,42 @@ def reload(chat: Chat) -> Chat:
 
 def dumps(frame: dict[str, Any]) -> str:
     return json.dumps(frame)
+
+
+class HeldMessages:
+    """Patches `services.messages_post` (the sockets' message writes): a batch carrying the
+    message `client_msg_id` waits in its database thread until `release()`."""
+
+    def __init__(
+        self, monkeypatch: pytest.MonkeyPatch, *, client_msg_id: str = "held", hold: float = 10
+    ) -> None:
+        self.entered, self.released = threading.Event(), threading.Event()
+        real = services.messages_post
+
+        def held(posts: list[services.MessagePost]) -> Any:
+            if any(post.client_msg_id == client_msg_id for post in posts):
+                self.entered.set()
+                self.released.wait(hold)
+            return real(posts)
+
+        monkeypatch.setattr(services, "messages_post", held)
+
+    async def wait_entered(self, timeout: float = 5) -> bool:
+        return await asyncio.to_thread(self.entered.wait, timeout)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+def messages_post_failing_once(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    """The sockets' first message write raises `error`; the next ones store."""
+    real = services.messages_post
+    calls: list[int] = []
+
+    def failing_once(posts: list[services.MessagePost]) -> Any:
+        calls.append(len(posts))
+        if len(calls) == 1:
+            raise error
+        return real(posts)
+
+    monkeypatch.setattr(services, "messages_post", failing_once)
