@@ -22,11 +22,7 @@ arrives for STALL_SECONDS.
 """
 
 import asyncio
-import contextlib
 import logging
-import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -48,10 +44,10 @@ from chat.models import Chat, Message
 from chat.services import Participant
 from helpdesk.celery import app as celery_app
 from helpdesk.models import Customer
-from tests.conftest import ROOT, free_port, require
+from tests.conftest import free_port, require
 from tests.factories import AgentFactory, TopicFactory
 from tests.integration.drills.conftest import REDIS_SERVER, PrivateRedis
-from tests.transcripts.integration.conftest import queueing_to, worker_env
+from tests.transcripts.integration.conftest import Workers, queueing_to, worker_env
 from transcripts.models import Delivery
 
 # Alone on the machine (no test runs in another xdist worker meanwhile): the time bounds below
@@ -138,55 +134,6 @@ class StormInbox:
             return {recipient for recipient, _ in self.accepted}
 
 
-class Workers:
-    """`celery -A helpdesk worker` processes, one at a time, each in its own process group so
-    the main process and its pool children die together."""
-
-    def __init__(self, env: dict[str, str], folder: Path) -> None:
-        self.env = env
-        self.folder = folder
-        self.processes: list[subprocess.Popen[bytes]] = []
-
-    @property
-    def current(self) -> subprocess.Popen[bytes]:
-        return self.processes[-1]
-
-    def start(self) -> None:
-        with (self.folder / f"worker-{len(self.processes)}.log").open("wb") as log:
-            self.processes.append(
-                subprocess.Popen(
-                    WORKER_ARGV,
-                    cwd=ROOT,
-                    env=self.env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            )
-
-    def kill(self) -> None:
-        os.killpg(self.current.pid, signal.SIGKILL)
-        self.current.wait(timeout=10)
-
-    def log_tail(self, chars: int = 2500) -> str:
-        if not self.processes:
-            return "(no worker started)"
-        path = self.folder / f"worker-{len(self.processes) - 1}.log"
-        return path.read_text(errors="replace")[-chars:]
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(timeout=10)
-
-
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[PrivateRedis]:
     """A Redis of the drill's own that keeps its queue across a restart (append-only file)."""
@@ -236,7 +183,7 @@ def workers(
     # The closes publish their frames to nobody: no shared Redis in this process's way.
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     with queueing_to(broker.url(), settings):
-        running = Workers(env, tmp_path)
+        running = Workers(WORKER_ARGV, env, tmp_path)
         try:
             yield running
         finally:
@@ -323,7 +270,7 @@ class Storm:
             f"chats closed, {self.received()} emails accepted, {len(self.inbox.dropped)} "
             f"refused mid-send, {self.inbox.holding} held now; deliveries {states}; broker "
             f"{broker}; worker #{len(self.workers.processes) - 1} alive {alive}; events "
-            f"{self.events}\n--- worker log ---\n{self.workers.log_tail()}"
+            f"{self.events}\n--- worker log ---\n{self.workers.log(chars=2500)}"
         )
 
     def check(self, what: str) -> None:

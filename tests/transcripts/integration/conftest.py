@@ -3,6 +3,7 @@ the transcripts' integration tests."""
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -144,3 +145,55 @@ def worker(
             process.kill()
             process.wait()
         log.close()
+
+
+class Workers:
+    """`celery -A helpdesk worker` processes started with `argv`, each in its own process
+    group, so that a kill takes the main process and its pool children together."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], folder: Path) -> None:
+        self.argv = argv
+        self.env = env
+        self.folder = folder
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def current(self) -> subprocess.Popen[bytes]:
+        return self.processes[-1]
+
+    def start(self) -> subprocess.Popen[bytes]:
+        with (self.folder / f"worker-{len(self.processes)}.log").open("wb") as log:
+            process = subprocess.Popen(
+                self.argv,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.processes.append(process)
+        return process
+
+    def kill(self, process: subprocess.Popen[bytes] | None = None) -> None:
+        """SIGKILL a worker's whole group (the newest one by default)."""
+        process = process or self.current
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def log(self, index: int = -1, chars: int = 3000) -> str:
+        if not self.processes:
+            return "(no worker started)"
+        index = index % len(self.processes)
+        return (self.folder / f"worker-{index}.log").read_text(errors="replace")[-chars:]
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=10)

@@ -3,9 +3,6 @@ after a new worker starts: the broker gives the unacked task back (acks_late, af
 visibility timeout, shortened here) and the row, still pending, is sent then."""
 
 import asyncio
-import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -18,9 +15,9 @@ from aiosmtpd.controller import Controller
 
 from chat import services as chat_services
 from chat.services import Participant
-from tests.conftest import ROOT, free_port
+from tests.conftest import free_port
 from tests.helpers import active_chat
-from tests.transcripts.integration.conftest import queueing_to, wait_for, worker_env
+from tests.transcripts.integration.conftest import Workers, queueing_to, wait_for, worker_env
 from transcripts.models import Delivery
 
 # Alone (no test runs in another xdist worker meanwhile): its workers give back any message
@@ -63,48 +60,6 @@ class HoldingInbox:
         return "250 OK"
 
 
-class Workers:
-    """`celery -A helpdesk worker` (prefork, one child) processes, each its own process group
-    so the whole worker can be killed at once."""
-
-    def __init__(self, env: dict[str, str], tmp_path: Path) -> None:
-        self.env = env
-        self.tmp_path = tmp_path
-        self.processes: list[subprocess.Popen[bytes]] = []
-
-    def start(self) -> subprocess.Popen[bytes]:
-        log = (self.tmp_path / f"worker-{len(self.processes)}.log").open("wb")
-        process = subprocess.Popen(
-            WORKER_ARGV,
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        self.processes.append(process)
-        return process
-
-    def kill(self, process: subprocess.Popen[bytes]) -> None:
-        """SIGKILL the worker's whole group: the main process and its pool child."""
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-    def log(self, index: int) -> str:
-        return (self.tmp_path / f"worker-{index}.log").read_text(errors="replace")[-3000:]
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
-
-
 @pytest.fixture
 def smtp_holding() -> Iterator[tuple[HoldingInbox, int]]:
     inbox = HoldingInbox()
@@ -131,7 +86,7 @@ def workers(
         "HELPDESK_CELERY_RESTORE_THROTTLE": "1",
     }
     with queueing_to(redis_url, settings):
-        running = Workers(env, tmp_path)
+        running = Workers(WORKER_ARGV, env, tmp_path)
         yield running
         running.stop_all()
 
