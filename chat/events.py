@@ -244,11 +244,13 @@ async def _send_queued(state: _LoopSends) -> None:
                 _log_failed(*batches[0])
             else:
                 # Each batch again on its own, so that one that cannot be sent does not take
-                # the others with it. A frame may then arrive twice: clients drop a `seq` they
-                # already have, and every other frame is a state.
+                # the others with it. The sockets of this process had theirs already (the
+                # layer delivers in-process first): only the publish is tried again. A frame may
+                # still arrive twice in another process: clients drop a `seq` they already
+                # have, and every other frame is a state.
                 for sends, what in batches:
                     try:
-                        await _send_all(sends)
+                        await _send_all(sends, local=False)
                     except Exception:
                         _log_failed(sends, what)
         finally:
@@ -260,13 +262,13 @@ def _log_failed(sends: list[tuple[str, dict[str, Any]]], what: str) -> None:
     logger.exception("could not send %s to %s", what, [group for group, _ in sends])
 
 
-async def _send_all(sends: list[tuple[str, dict[str, Any]]]) -> None:
+async def _send_all(sends: list[tuple[str, dict[str, Any]]], *, local: bool = True) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     send_batch = getattr(layer, "group_send_batch", None)
     if send_batch is not None:
-        await send_batch(sends)
+        await send_batch(sends, local=local)
         return
     for group, event in sends:
         await layer.group_send(group, event)
