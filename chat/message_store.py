@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 
 from chat.models import Chat, Message, ReplyTally
 from helpdesk.models import Customer
@@ -174,6 +175,21 @@ def _sql() -> _Statements:
     return _statements(connection.vendor)
 
 
+def _cursor() -> CursorWrapper:
+    """A cursor for these statements. On PostgreSQL it binds parameters on the server: the
+    project's other cursors quote them into the SQL on the client (Django's default), which
+    cost a tenth of a busy server's CPU on these statements alone."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    # As `connection.cursor()` does, with the server-binding cursor class.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+
+
 def _placeholders(count: int) -> str:
     return ", ".join(["%s"] * count)
 
@@ -181,7 +197,7 @@ def _placeholders(count: int) -> str:
 def chat_status_and_agent(chat_id: int) -> tuple[str, int | None] | None:
     """(status, agent id) of a chat, unlocked (who hears a typing notice: one per keystroke
     burst, as frequent as messages)."""
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(_sql().state, [chat_id])
         row = cursor.fetchone()
     return None if row is None else (row[0], row[1])
@@ -191,7 +207,7 @@ def chats_lock_for_post(chat_ids: list[int]) -> dict[int, PostingChat]:
     """The chats' rows, locked for the rest of the caller's transaction (as
     chat.services.lock_chat), with their customers' names; a missing chat is left out."""
     ids = sorted(set(chat_ids))
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(_sql().lock.format(ids=_placeholders(len(ids))), ids)
         rows = cursor.fetchall()
     return {
@@ -222,7 +238,7 @@ def message_ids_by_client_msg_id(
     sql = _sql().existing.format(
         ids=_placeholders(len(chat_ids)), client_msg_ids=_placeholders(len(client_msg_ids))
     )
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, [*chat_ids, *client_msg_ids])
         rows = cursor.fetchall()
     wanted = set(keys)
@@ -243,14 +259,14 @@ def messages_insert(messages: list[Message]) -> None:
     ]
     if statements.insert_returns:
         sql = statements.insert.format(rows=", ".join([statements.insert_row] * len(messages)))
-        with connection.cursor() as cursor:
+        with _cursor() as cursor:
             cursor.execute(sql, params)
             ids = {(chat_id, seq): pk for pk, chat_id, seq in cursor.fetchall()}
         for message in messages:
             message.pk = ids[(message.chat_id, message.seq)]
     else:
         width = len(fields)
-        with connection.cursor() as cursor:
+        with _cursor() as cursor:
             for index, message in enumerate(messages):
                 row = params[index * width : (index + 1) * width]
                 cursor.execute(statements.insert.format(rows=statements.insert_row), row)
@@ -272,7 +288,7 @@ def chats_record(records: list[ChatRecord]) -> None:
             value = getattr(record, name)
             row += [value is not KEEP, None if value is KEEP else prep(value, connection)]
         params.append([*row, record.chat_id])
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.executemany(_sql().record, params)
 
 
@@ -281,7 +297,7 @@ def tallies_count(rows: list[tuple[int, int, int, int, int]]) -> None:
     caller holds the chats' row locks, so update-then-insert cannot race with another reply of
     the same chat."""
     statements = _sql()
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         for chat_id, author_id, replies, templated, tone_warned in rows:
             cursor.execute(
                 statements.tally_update, [replies, templated, tone_warned, chat_id, author_id]
