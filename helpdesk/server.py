@@ -16,12 +16,22 @@ PING_TIMEOUT_SECONDS = 30
 # daphne's default of 5 s for a whole websocket handshake drops most of a reconnect storm
 # (1,070 of 1,200 sockets measured) while the connects queue for the database thread.
 CONNECT_TIMEOUT_SECONDS = 60
+# Connections the kernel queues before daphne accepts them (twisted's default is 50; Linux caps
+# it at net.core.somaxconn). After a restart every client reconnects at once: with 50, 2,000
+# sockets overflowed the queue 3,202 times and each overflow cost its client a SYN
+# retransmission (1 s, then 3 s, 7 s...), most of a 37 s reconnection (docs/performance.md).
+LISTEN_BACKLOG = 4096
+
+
+def listen_endpoint(*, host: str, port: int) -> str:
+    """The twisted endpoint daphne's `-b HOST -p PORT` would build, with our backlog."""
+    interface = host.strip("[]").replace(":", r"\:")
+    return f"tcp:port={port}:interface={interface}:backlog={LISTEN_BACKLOG}"
 
 
 def daphne_argv(*, host: str, port: int) -> list[str]:
     return [
-        "-b", host,
-        "-p", str(port),
+        "--endpoint", listen_endpoint(host=host, port=port),
         "--websocket-max-message-size", str(WEBSOCKET_MAX_MESSAGE_BYTES),
         "--websocket-max-frame-size", str(WEBSOCKET_MAX_MESSAGE_BYTES),
         "--ping-interval", str(PING_INTERVAL_SECONDS),

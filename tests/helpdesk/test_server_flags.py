@@ -1,7 +1,12 @@
 """The daphne launch flags and access-log redaction that production relies on."""
 
 from chat.protocol import MAX_FRAME_BYTES
-from helpdesk.server import WEBSOCKET_MAX_MESSAGE_BYTES, daphne_argv, redact_path
+from helpdesk.server import (
+    WEBSOCKET_MAX_MESSAGE_BYTES,
+    daphne_argv,
+    listen_endpoint,
+    redact_path,
+)
 
 
 def test_customer_tokens_never_reach_the_access_log() -> None:
@@ -20,3 +25,15 @@ def test_daphne_bounds_websocket_messages_above_the_consumer_limit() -> None:
     assert size == WEBSOCKET_MAX_MESSAGE_BYTES > MAX_FRAME_BYTES
     assert "--ping-interval" in argv and "--ping-timeout" in argv
     assert argv[-1] == "helpdesk.asgi:application"
+
+
+def test_daphne_queues_a_reconnect_storm_instead_of_dropping_its_handshakes() -> None:
+    argv = daphne_argv(host="127.0.0.1", port=8000)
+    endpoint = argv[argv.index("--endpoint") + 1]
+    assert endpoint == "tcp:port=8000:interface=127.0.0.1:backlog=4096"
+    # Twisted's default backlog (50) is what a restart of 2,000 sockets overflowed.
+    assert "-b" not in argv and "-p" not in argv
+
+
+def test_an_ipv6_interface_is_escaped_for_twisted() -> None:
+    assert listen_endpoint(host="[::1]", port=8000).startswith(r"tcp:port=8000:interface=\:\:1:")
