@@ -5,6 +5,7 @@ One place for the flags, used by `make run`, the tests' live servers and the ben
 
 import argparse
 import os
+import pprint
 import sys
 
 # Frames up to 64 KiB get an `error` frame from the consumer; daphne itself closes the socket
@@ -63,6 +64,31 @@ def _redacting_access_log() -> type:
     return RedactingAccessLog
 
 
+class _FormattedWhenLogged:
+    """pprint.pformat(obj), computed only if a log line is written with it."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+
+    def __str__(self) -> str:
+        return pprint.pformat(self.obj)
+
+    __repr__ = __str__
+
+
+def defer_autobahn_debug_formatting() -> None:
+    """autobahn pretty-prints its whole configuration for a debug line at every websocket
+    connection, whether debug logging is on or not: 9 % of the server's event loop while
+    2,000 sockets reconnected after a restart (py-spy, docs/performance.md). Its module then
+    formats only what is logged. (Its other `pformat` calls are for timings we do not track
+    and for client connections we do not make.)"""
+    from autobahn.websocket import protocol
+
+    protocol.pformat = _FormattedWhenLogged  # type: ignore[attr-defined,assignment]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-b", "--bind", default="127.0.0.1")
@@ -73,6 +99,7 @@ def main() -> None:
 
     # daphne offers no hook for its access log format; its CLI builds the generator by name.
     daphne.cli.AccessLogGenerator = _redacting_access_log()  # type: ignore[attr-defined]
+    defer_autobahn_debug_formatting()
     sys.argv = ["daphne", *daphne_argv(host=args.bind, port=args.port)]
     daphne.cli.CommandLineInterface.entrypoint()
 

@@ -1,9 +1,14 @@
 """The daphne launch flags and access-log redaction that production relies on."""
 
+import pprint
+
+import pytest
+
 from chat.protocol import MAX_FRAME_BYTES
 from helpdesk.server import (
     WEBSOCKET_MAX_MESSAGE_BYTES,
     daphne_argv,
+    defer_autobahn_debug_formatting,
     listen_endpoint,
     redact_path,
 )
@@ -37,3 +42,18 @@ def test_daphne_queues_a_reconnect_storm_instead_of_dropping_its_handshakes() ->
 
 def test_an_ipv6_interface_is_escaped_for_twisted() -> None:
     assert listen_endpoint(host="[::1]", port=8000).startswith(r"tcp:port=8000:interface=\:\:1:")
+
+
+def test_autobahn_formats_its_connection_debug_line_only_when_it_is_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from autobahn.websocket import protocol
+
+    monkeypatch.setattr(protocol, "pformat", protocol.pformat)
+    formatted: list[object] = []
+    monkeypatch.setattr(pprint, "pformat", lambda obj: formatted.append(obj) or "formatted")
+    defer_autobahn_debug_formatting()
+    attrs = protocol.pformat([("openHandshakeTimeout", 60, "Factory")])
+    assert formatted == []  # nothing done at the connection
+    assert str(attrs) == "formatted"  # and the same text if the debug line is written
+    assert formatted == [[("openHandshakeTimeout", 60, "Factory")]]
