@@ -13,7 +13,7 @@ from chat.errors import ChatNotFound
 from chat.models import Chat, ChatEvent, ChatNote, Message
 from chat.tokens import customer_key_matches, customer_token_read
 from helpdesk.models import Customer, Topic
-from helpdesk.roles import is_agent, is_supervisor
+from helpdesk.roles import AGENTS_GROUP, SUPERVISORS_GROUP, is_supervisor, staff_roles
 from helpdesk.selectors import tickets_for_email
 
 RESUME_BATCH = 200
@@ -50,14 +50,18 @@ class ConsoleAccess:
 
 def console_access(*, user: Any) -> ConsoleAccess | None:
     """What a console of this user follows, or None when the user may not use the console."""
-    if not is_agent(user):
+    roles = staff_roles(user)
+    if AGENTS_GROUP not in roles:
         return None
-    return staff_access(user=user)
+    return _access(user, supervisor=SUPERVISORS_GROUP in roles)
 
 
 def staff_access(*, user: Any) -> ConsoleAccess:
     """What a staff member sees: the queues they follow, and whether they supervise."""
-    supervisor = is_supervisor(user)
+    return _access(user, supervisor=is_supervisor(user))
+
+
+def _access(user: Any, *, supervisor: bool) -> ConsoleAccess:
     return ConsoleAccess(
         queue_topics=None if supervisor else scopes.queue_topics(user), is_supervisor=supervisor
     )

@@ -61,8 +61,11 @@ def profile_for(*, agent_id: int) -> AgentProfile:
 
 
 def _lock_profile(agent_id: int) -> AgentProfile:
-    profile_for(agent_id=agent_id)
-    return AgentProfile.objects.select_for_update().get(user_id=agent_id)
+    try:
+        return AgentProfile.objects.select_for_update().get(user_id=agent_id)
+    except AgentProfile.DoesNotExist:
+        profile_for(agent_id=agent_id)
+        return AgentProfile.objects.select_for_update().get(user_id=agent_id)
 
 
 def _announce_if_available(profile: AgentProfile) -> None:
@@ -89,27 +92,33 @@ def assignment_guard(*, chat: Chat, agent: object, assigned_by: object, handover
 
 
 def queue_scope(user: object) -> list[int] | None:
-    """Registered with chat.scopes: an agent sees the queue of their skills (all: none set)."""
-    return _skills_or_all(profile_for(agent_id=user.pk))  # type: ignore[attr-defined]
+    """Registered with chat.scopes: an agent sees the queue of their skills (all: none set, or
+    no profile yet). One query: every console asks it as it connects."""
+    skills = AgentProfile.topics.through.objects.filter(agentprofile__user_id=user.pk)  # type: ignore[attr-defined]
+    return list(skills.values_list("topic_id", flat=True)) or None
 
 
 # --- Presence ----------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def connection_open(*, agent_id: int, channel_name: str) -> ConsoleConnection:
+def connection_open(*, agent_id: int, channel_name: str) -> None:
     """A console tab opened. An online agent with room may receive chats from now on."""
     # The profile's lock orders this with presence_sweep: a sweep deciding the agent is gone
     # either sees this row or runs before it exists.
     profile = _lock_profile(agent_id)
     now = timezone.now()
-    conn, _ = ConsoleConnection.objects.update_or_create(
-        channel_name=channel_name,
-        defaults={"agent_id": agent_id, "last_seen_at": now},
-        create_defaults={"agent_id": agent_id, "opened_at": now, "last_seen_at": now},
+    # Two statements, not update_or_create's five (its savepoints): every console of a
+    # restarted server opens at once. The profile's lock orders this with any other
+    # connection_open of the agent, so the row cannot appear in between.
+    reopened = ConsoleConnection.objects.filter(channel_name=channel_name).update(
+        agent_id=agent_id, last_seen_at=now
     )
+    if not reopened:
+        ConsoleConnection.objects.create(
+            agent_id=agent_id, channel_name=channel_name, opened_at=now, last_seen_at=now
+        )
     _announce_if_available(profile)
-    return conn
 
 
 @transaction.atomic

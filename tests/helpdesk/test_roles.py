@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group
 
-from helpdesk.roles import AGENTS_GROUP, SUPERVISORS_GROUP, is_agent
+from helpdesk.roles import AGENTS_GROUP, SUPERVISORS_GROUP, is_agent, staff_roles
 from tests.factories import AgentFactory, SupervisorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,3 +35,14 @@ def test_leaving_the_group_ends_it() -> None:
     agent = AgentFactory()
     agent.groups.clear()
     assert not is_agent(agent)
+
+
+def test_staff_roles_answers_both_roles_at_once() -> None:
+    both = SupervisorFactory()
+    both.groups.add(Group.objects.get(name=AGENTS_GROUP))
+    assert staff_roles(both) == {AGENTS_GROUP, SUPERVISORS_GROUP}
+    assert staff_roles(AgentFactory()) == {AGENTS_GROUP}
+    assert staff_roles(SupervisorFactory()) == {SUPERVISORS_GROUP}
+    assert staff_roles(UserFactory()) == frozenset()
+    assert staff_roles(AgentFactory(is_active=False)) == frozenset()
+    assert staff_roles(AnonymousUser()) == frozenset()

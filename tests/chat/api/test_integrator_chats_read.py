@@ -286,5 +286,5 @@ def test_a_page_costs_the_same_queries_for_1_or_20_chats(make_user: Any) -> None
         services.chat_requeue(chat_id=chat.pk, reason="left")
     assert len(result_ids(client.get(LIST, {"topic": topic.slug}))) == 20
     assert count_queries(client, LIST, {"topic": topic.slug}) == one
-    # token (1), role (1 for a supervisor; 2 and the agent's queues, 2, for an agent), page (1)
-    assert one == (6 if make_user is AgentFactory else 3)
+    # token (1), role (1 for a supervisor; 2 and the agent's queues, 1, for an agent), page (1)
+    assert one == (5 if make_user is AgentFactory else 3)
