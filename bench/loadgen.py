@@ -109,6 +109,9 @@ class Peer:
         # the protocol allows, not a duplicate.
         self.replaying = False
         self.reconnects = 0
+        # When the last reconnection was made and its resume answered (monotonic seconds).
+        self.reconnected_at = 0.0
+        self.resumed_at = 0.0
         self.stopped = False
         self.task: asyncio.Task[None] | None = None
 
@@ -161,6 +164,7 @@ class Peer:
                 delay = min(delay * 2, 2.0)
                 continue
             self.reconnects += 1
+            self.reconnected_at = time.monotonic()
             await self.send(self.resume_frame())
             return
 
@@ -244,6 +248,7 @@ class Generator:
         elif kind == "resumed":
             if not frame.get("more"):
                 peer.replaying = False
+                peer.resumed_at = time.monotonic()
                 peer.resumed.set()
             else:
                 self._spawn(peer.send(peer.resume_frame(frame["last_seq"])))
@@ -446,9 +451,22 @@ class Generator:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*waits), max(0.1, deadline - time.monotonic()))
         done = [p for p in peers if p.resumed.is_set()]
+
+        def timeline(times: list[float]) -> dict[str, float]:
+            """Seconds after the kill by which 10, 50, 90 and 100 % of the sockets were."""
+            times = sorted(t - killed_at for t in times)
+            if not times:
+                return {}
+            return {
+                f"p{q}": round(times[min(len(times) - 1, len(times) * q // 100)], 2)
+                for q in (10, 50, 90, 100)
+            }
+
         return {
             "sockets": len(peers),
             "resumed": len(done),
+            "reconnected_s": timeline([p.reconnected_at for p in done]),
+            "resumed_s": timeline([p.resumed_at for p in done]),
             "all_resumed_s": round(time.monotonic() - killed_at, 2)
             if len(done) == len(peers)
             else None,

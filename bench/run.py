@@ -348,7 +348,8 @@ class Bench:
         )
         log(
             f"restart: {watch['resumed']}/{watch['sockets']} resumed, all in "
-            f"{watch['all_resumed_s']} s (server up in {watch['server_up_s']} s)"
+            f"{watch['all_resumed_s']} s (server up in {watch['server_up_s']} s); seconds after "
+            f"the kill, reconnected {watch['reconnected_s']}, resumed {watch['resumed_s']}"
         )
         # One more short step: the restarted server still delivers, nothing lost.
         after = self.step(gen, [restarted], self.args.rates[0], "rs")
