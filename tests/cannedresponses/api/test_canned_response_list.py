@@ -151,10 +151,10 @@ def test_anonymous_gets_403_json() -> None:
 # --- Query counts ---------------------------------------------------------------------------
 
 # session, user, is_agent, staff access (is_supervisor, and routing's queue scope: the agent's
-# profile and skills), the chat, the list.
-QUERIES_WITH_CHAT = 8
+# skills), the chat, the list.
+QUERIES_WITH_CHAT = 7
 # the same without the chat.
-QUERIES_WITHOUT_CHAT = 7
+QUERIES_WITHOUT_CHAT = 6
 
 
 @pytest.mark.parametrize("count", [1, 30])
