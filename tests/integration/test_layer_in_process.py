@@ -30,10 +30,14 @@ async def receive_all(layer: Any, channel: str, count: int) -> list[int]:
     ]
 
 
-async def nothing_more(layer: Any, channel: str) -> None:
-    # Last: a receive cut short ends the channel (channels_redis unsubscribes it).
-    with pytest.raises(asyncio.TimeoutError):
-        await asyncio.wait_for(layer.receive(channel), timeout=0.3)
+async def nothing_more(*sockets: tuple[Any, str]) -> None:
+    """Each (layer, channel) gets nothing more; then the layers are flushed. Last in a test: a
+    receive cut short ends the channel (channels_redis unsubscribes it)."""
+    for layer, channel in sockets:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(layer.receive(channel), timeout=0.3)
+    for layer in {id(layer): layer for layer, _ in sockets}.values():
+        await layer.flush()
 
 
 def test_members_here_and_elsewhere_get_each_message_once_in_order(redis_url: str) -> None:
@@ -60,10 +64,7 @@ def test_members_here_and_elsewhere_get_each_message_once_in_order(redis_url: st
         await elsewhere.group_send("chat.1", {"type": "frame.send", "frame": {"seq": 101}})
         received["customer back"] = await receive_all(here, customer, 1)
         received["console back"] = await receive_all(elsewhere, console, 1)
-        for layer, channel in ((here, customer), (elsewhere, console), (here, watcher)):
-            await nothing_more(layer, channel)
-        await here.flush()
-        await elsewhere.flush()
+        await nothing_more((here, customer), (elsewhere, console), (here, watcher))
         return received
 
     received = asyncio.run(scenario())
@@ -83,10 +84,7 @@ def test_a_send_to_one_channel_reaches_it_once_wherever_it_lives(redis_url: str)
         await here.send(mine, {"type": "frame.send", "frame": {"seq": 1}})
         await here.send(theirs, {"type": "frame.send", "frame": {"seq": 2}})
         result = (await receive_all(here, mine, 1), await receive_all(elsewhere, theirs, 1))
-        await nothing_more(here, mine)
-        await nothing_more(elsewhere, theirs)
-        await here.flush()
-        await elsewhere.flush()
+        await nothing_more((here, mine), (elsewhere, theirs))
         return result
 
     assert asyncio.run(scenario()) == ([1], [2])
@@ -123,10 +121,7 @@ def test_a_failed_publish_is_retried_without_a_second_local_copy(
             state.pending += 1
         await events._send_queued(state)
         result = (await receive_all(here, customer, 3), await receive_all(elsewhere, console, 3))
-        await nothing_more(here, customer)
-        await nothing_more(elsewhere, console)
-        await here.flush()
-        await elsewhere.flush()
+        await nothing_more((here, customer), (elsewhere, console))
         return result
 
     customer, console = asyncio.run(scenario())
