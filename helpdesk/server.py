@@ -20,7 +20,8 @@ CONNECT_TIMEOUT_SECONDS = 60
 # Connections the kernel queues before daphne accepts them (twisted's default is 50; Linux caps
 # it at net.core.somaxconn). After a restart every client reconnects at once: with 50, 2,000
 # sockets overflowed the queue 3,202 times and each overflow cost its client a SYN
-# retransmission (1 s, then 3 s, 7 s...), most of a 37 s reconnection (docs/performance.md).
+# retransmission (1 s, then 3 s, 7 s...); their reconnection took 37 s, 27-31 s with this
+# backlog (docs/performance.md).
 LISTEN_BACKLOG = 4096
 
 
