@@ -12,8 +12,7 @@ the truth; the layer only a doorbell.
 It also delivers in-process: a message for a group with members in this process goes onto
 their queues at once, and is published for the other processes with this process's mark, so
 that its own echo from Redis is dropped unread. A chat whose customer and agent are served by
-one process thus costs no Redis round trip and no decoding on the way back, and keeps going
-while Redis is away.
+one process thus costs no Redis round trip and no decoding on the way back.
 """
 
 import asyncio
