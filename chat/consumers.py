@@ -160,6 +160,22 @@ class _FrameConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
     async def handle_frame(self, frame: ClientFrame) -> None:
         raise NotImplementedError
 
+    async def post_message(self, frame: MessageFrame, *, chat_id: int, sender: Participant) -> None:
+        """Store a `message` frame (together with the process's other messages:
+        chat.message_writer) and ack it. The protocol leaves a customer's frame without
+        `origin` and `tone_overrides`."""
+        result = await message_writer.message_post(
+            MessagePost(
+                chat_id=chat_id,
+                sender=sender,
+                body=frame.body,
+                client_msg_id=frame.client_msg_id,
+                origin=frame.origin,
+                tone_overrides=tuple(frame.tone_overrides),
+            )
+        )
+        await self.send_json(protocol.ack_frame(result.message))
+
     async def start_presence(
         self,
         *,
@@ -299,15 +315,7 @@ class CustomerChatConsumer(_FrameConsumer):
         if isinstance(frame, ExtensionFrame):
             await self.handle_extension(frame, actor=customer, chat_id=chat_id)
         elif isinstance(frame, MessageFrame):
-            result = await message_writer.message_post(
-                MessagePost(
-                    chat_id=chat_id,
-                    sender=customer,
-                    body=frame.body,
-                    client_msg_id=frame.client_msg_id,
-                )
-            )
-            await self.send_json(protocol.ack_frame(result.message))
+            await self.post_message(frame, chat_id=chat_id, sender=customer)
         elif isinstance(frame, ResumeFrame):
             frames, more = await db_hop(selectors.message_frames_for_customer)(
                 chat_id=chat_id, after_seq=frame.after_seq
@@ -417,17 +425,7 @@ class ConsoleConsumer(_FrameConsumer):
         chat_id = frame.chat
         assert chat_id is not None  # noqa: S101  (the protocol requires `chat` from agents)
         if isinstance(frame, MessageFrame):
-            result = await message_writer.message_post(
-                MessagePost(
-                    chat_id=chat_id,
-                    sender=agent,
-                    body=frame.body,
-                    client_msg_id=frame.client_msg_id,
-                    origin=frame.origin,
-                    tone_overrides=tuple(frame.tone_overrides),
-                )
-            )
-            await self.send_json(protocol.ack_frame(result.message))
+            await self.post_message(frame, chat_id=chat_id, sender=agent)
         elif isinstance(frame, ResumeFrame):
             frames, more = await db_hop(selectors.message_frames_for_agent)(
                 chat_id=chat_id, agent=self.user, after_seq=frame.after_seq, access=self.access
